@@ -1,0 +1,204 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/controller/analysis"
+	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+const actorAnalysis = "analysis-controller"
+
+// AnalysisRunReconciler reconciles AnalysisRuns: it takes measurements
+// through providers, assesses metrics and the run, and asks for a wake-up at
+// the next measurement.
+type AnalysisRunReconciler struct {
+	opts Options
+}
+
+// NewAnalysisRunReconciler validates opts and returns a reconciler. Without
+// a ProviderFactory, Job metrics are answered and every other provider kind
+// is reported "not supported yet".
+func NewAnalysisRunReconciler(opts Options) (*AnalysisRunReconciler, error) {
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if opts.Providers == nil {
+		opts.Providers = JobProviderFactory{Client: opts.Client, Clock: opts.Clock}
+	}
+	return &AnalysisRunReconciler{opts: opts}, nil
+}
+
+var _ reconcile.Reconciler = (*AnalysisRunReconciler)(nil)
+
+func (r *AnalysisRunReconciler) note(run *v1alpha1.AnalysisRun, kind, name, verb, reason, detail string) {
+	r.opts.Recorder.Record(Note{Actor: actorAnalysis, Kind: kind, Namespace: run.Namespace, Name: name, Verb: verb, Reason: reason, Detail: detail})
+}
+
+// Reconcile runs one analysis reconcile.
+func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	run := &v1alpha1.AnalysisRun{}
+	if err := r.opts.Client.Get(ctx, req.NamespacedName, run); err != nil {
+		if apierrors.IsNotFound(err) {
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, fmt.Errorf("get analysis run %s: %w", req.NamespacedName, err)
+	}
+	if run.DeletionTimestamp != nil {
+		return reconcile.Result{}, nil
+	}
+	if run.Status.Phase.Completed() {
+		return reconcile.Result{}, r.deleteJobs(ctx, run)
+	}
+	orig := run.DeepCopy()
+	now := r.opts.now()
+	metrics, err := analysis.ResolveMetricsWithoutSecrets(run.Spec.Metrics, run.Spec.Args)
+	if err != nil {
+		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Unable to resolve metric arguments: %v", err))
+	}
+	dryRun, err := analysis.DryRunMetrics(run.Spec.DryRun, metrics)
+	if err != nil {
+		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Analysis spec invalid: %v", err))
+	}
+	retention, err := analysis.MeasurementRetentionLimits(run.Spec.MeasurementRetention, metrics)
+	if err != nil {
+		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Analysis spec invalid: %v", err))
+	}
+	terminating := analysis.IsTerminating(run)
+	var startedAt metav1.Time
+	if run.Status.StartedAt != nil {
+		startedAt = *run.Status.StartedAt
+	}
+	for _, metric := range metrics {
+		idx := analysis.FindResult(run, metric.Name)
+		var result *v1alpha1.MetricResult
+		if idx >= 0 {
+			result = &run.Status.MetricResults[idx]
+			if result.Phase.Completed() {
+				continue
+			}
+		}
+		take, resume := analysis.MeasurementDue(metric, result, startedAt.Time, now, terminating)
+		if !take && !resume {
+			continue
+		}
+		if result == nil {
+			run.Status.MetricResults = append(run.Status.MetricResults, v1alpha1.MetricResult{Name: metric.Name, Phase: v1alpha1.AnalysisPhaseRunning, DryRun: dryRun[metric.Name]})
+			result = &run.Status.MetricResults[len(run.Status.MetricResults)-1]
+		}
+		var m v1alpha1.Measurement
+		provider, perr := r.opts.Providers.NewProvider(ctx, RunContext{Run: run, Metric: metric})
+		switch {
+		case perr != nil && resume:
+			m = markError(result.Measurements[len(result.Measurements)-1], perr, now)
+		case perr != nil:
+			m = markError(v1alpha1.Measurement{}, perr, now)
+		case resume && terminating:
+			m = provider.Terminate(ctx, run, metric, result.Measurements[len(result.Measurements)-1])
+			if m.Phase == v1alpha1.AnalysisPhaseInconclusive && m.Message == "" {
+				m.Message = analysis.MetricTerminatedMessage
+			}
+		case resume:
+			m = provider.Resume(ctx, run, metric, result.Measurements[len(result.Measurements)-1])
+		default:
+			m = provider.Run(ctx, run, metric)
+		}
+		analysis.RecordMeasurement(result, m, resume, now)
+		limit := int(retention[metric.Name])
+		analysis.TrimMeasurements(result, limit)
+		if m.Phase.Completed() {
+			detail := fmt.Sprintf("%s → %s", metric.Name, m.Phase)
+			if m.Value != "" {
+				detail += " (value " + m.Value + ")"
+			}
+			if m.Message != "" {
+				detail += ": " + m.Message
+			}
+			r.note(run, "analysisrun", run.Name, "measured", "MetricMeasured", detail)
+		}
+	}
+	if run.Status.StartedAt == nil {
+		t := metav1.NewTime(now)
+		run.Status.StartedAt = &t
+	}
+	phase, msg := analysis.AssessRunMetrics(run, metrics, dryRun)
+	if phase != run.Status.Phase {
+		prev := run.Status.Phase
+		run.Status.Phase = phase
+		run.Status.Message = msg
+		if phase.Completed() {
+			t := metav1.NewTime(now)
+			run.Status.CompletedAt = &t
+		}
+		if prev != "" || phase.Completed() {
+			detail := string(phase)
+			if msg != "" {
+				detail += ": " + msg
+			}
+			r.note(run, "analysisrun", run.Name, "phase", "AnalysisRun"+string(phase), detail)
+		}
+	}
+	if !equality.Semantic.DeepEqual(orig.Status, run.Status) {
+		if err := r.opts.Client.Status().Patch(ctx, run, client.MergeFrom(orig)); err != nil {
+			return reconcile.Result{}, fmt.Errorf("patch status of analysis run %s: %w", run.Name, err)
+		}
+	}
+	if run.Status.Phase.Completed() {
+		return reconcile.Result{}, r.deleteJobs(ctx, run)
+	}
+	if next, ok := analysis.NextReconcileTime(run, metrics, now); ok {
+		d := next.Sub(r.opts.Clock.Now())
+		if d < 0 {
+			d = 0
+		}
+		if d <= r.opts.ResyncPeriod {
+			if d == 0 {
+				d = 1
+			}
+			return reconcile.Result{RequeueAfter: d}, nil
+		}
+	}
+	return reconcile.Result{}, nil
+}
+
+func (r *AnalysisRunReconciler) fail(ctx context.Context, orig, run *v1alpha1.AnalysisRun, msg string) error {
+	now := metav1.NewTime(r.opts.now())
+	run.Status.Phase = v1alpha1.AnalysisPhaseError
+	run.Status.Message = msg
+	run.Status.CompletedAt = &now
+	if run.Status.StartedAt == nil {
+		run.Status.StartedAt = &now
+	}
+	if err := r.opts.Client.Status().Patch(ctx, run, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("patch status of analysis run %s: %w", run.Name, err)
+	}
+	r.note(run, "analysisrun", run.Name, "phase", "AnalysisRunError", msg)
+	return nil
+}
+
+// deleteJobs removes the Jobs of a finished run (rollsim deletes them when
+// the run ends; see docs/fidelity.md).
+func (r *AnalysisRunReconciler) deleteJobs(ctx context.Context, run *v1alpha1.AnalysisRun) error {
+	jobs := &batchv1.JobList{}
+	if err := r.opts.Client.List(ctx, jobs, client.InNamespace(run.Namespace), client.MatchingLabels{LabelAnalysisRunUID: string(run.UID)}); err != nil {
+		return fmt.Errorf("list jobs of analysis run %s: %w", run.Name, err)
+	}
+	for i := range jobs.Items {
+		job := &jobs.Items[i]
+		if job.DeletionTimestamp != nil {
+			continue
+		}
+		fg := metav1.DeletePropagationForeground
+		if err := r.opts.Client.Delete(ctx, job, &client.DeleteOptions{PropagationPolicy: &fg}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("delete job %s: %w", job.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,18 @@
+// Package controller is rollsim's Argo Rollouts controller for the
+// argoproj.io/v1alpha1 API: the Rollout reconciler (canary strategy; blue-green
+// answers "not supported yet"), the AnalysisRun reconciler, the metric
+// Provider interface and the Job provider. It runs on controller-runtime's
+// client.Client, reads time only from an injected clock.Clock, never starts
+// goroutines and never waits: it returns reconcile.Result{RequeueAfter} and
+// the caller (the simulator, or a controller-runtime Manager when live) turns
+// that into a wake-up. Decisions are planned first (intents with reasons) and
+// applied second; every decision is reported to a Recorder.
+//
+// Sub-packages: controller/replicas (pure replica math) and
+// controller/analysis (pure analysis semantics).
+//
+// May import: api, the upstream API types, controller-runtime's client and
+// reconcile packages, k8s.io/api and apimachinery, benbjohnson/clock,
+// expr-lang/expr (through controller/analysis). Never sim, fakeproviders,
+// scenarios, report or cmd.
+package controller

@@ -1,0 +1,344 @@
+package controller
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/controller/replicas"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Condition reasons Argo writes.
+const (
+	reasonNewRSCreated     = "NewReplicaSetCreated"
+	reasonRSUpdated        = "ReplicaSetUpdated"
+	reasonNewRSAvailable   = "NewReplicaSetAvailable"
+	reasonRolloutAborted   = "RolloutAborted"
+	reasonRolloutPaused    = "RolloutPaused"
+	reasonRolloutResumed   = "RolloutResumed"
+	reasonRolloutRetry     = "RolloutRetry"
+	reasonRolloutCompleted = "RolloutCompleted"
+	reasonRolloutHealthy   = "RolloutHealthy"
+	reasonAvailable        = "AvailableReason"
+	reasonProgressDeadline = "ProgressDeadlineExceeded"
+)
+
+func getCondition(conds []v1alpha1.RolloutCondition, t v1alpha1.RolloutConditionType) *v1alpha1.RolloutCondition {
+	for i := range conds {
+		if conds[i].Type == t {
+			return &conds[i]
+		}
+	}
+	return nil
+}
+
+// setCondition sets a condition; like Argo's SetRolloutCondition it changes
+// nothing when status and reason are the same (the message is not compared),
+// and keeps the transition time when only the reason changes.
+func setCondition(st *v1alpha1.RolloutStatus, cond v1alpha1.RolloutCondition, now time.Time) bool {
+	cur := getCondition(st.Conditions, cond.Type)
+	if cur != nil && cur.Status == cond.Status && cur.Reason == cond.Reason {
+		return false
+	}
+	t := metav1.NewTime(now)
+	cond.LastUpdateTime = t
+	cond.LastTransitionTime = t
+	if cur != nil && cur.Status == cond.Status {
+		cond.LastTransitionTime = cur.LastTransitionTime
+	}
+	out := make([]v1alpha1.RolloutCondition, 0, len(st.Conditions)+1)
+	for _, c := range st.Conditions {
+		if c.Type != cond.Type {
+			out = append(out, c)
+		}
+	}
+	st.Conditions = append(out, cond)
+	return true
+}
+
+func removeCondition(st *v1alpha1.RolloutStatus, t v1alpha1.RolloutConditionType) {
+	out := st.Conditions[:0:0]
+	for _, c := range st.Conditions {
+		if c.Type != t {
+			out = append(out, c)
+		}
+	}
+	st.Conditions = out
+}
+
+func equalStatus(a, b *v1alpha1.RolloutStatus) bool { return equality.Semantic.DeepEqual(a, b) }
+
+// CalculatePhase is Argo's CalculateRolloutPhase (§4.2): the first rule
+// that matches decides.
+func CalculatePhase(ro *v1alpha1.Rollout, st *v1alpha1.RolloutStatus) (v1alpha1.RolloutPhase, string) {
+	for _, c := range st.Conditions {
+		if c.Type == v1alpha1.InvalidSpec {
+			return v1alpha1.RolloutPhaseDegraded, "InvalidSpec: " + c.Message
+		}
+	}
+	for _, c := range st.Conditions {
+		if c.Reason == reasonRolloutAborted || c.Reason == reasonProgressDeadline {
+			return v1alpha1.RolloutPhaseDegraded, c.Reason + ": " + c.Message
+		}
+	}
+	if ro.Spec.Paused {
+		return v1alpha1.RolloutPhasePaused, "manually paused"
+	}
+	if len(st.PauseConditions) > 0 {
+		return v1alpha1.RolloutPhasePaused, string(st.PauseConditions[0].Reason)
+	}
+	if ro.Spec.RestartAt != nil && (st.RestartedAt == nil || !st.RestartedAt.Equal(ro.Spec.RestartAt)) {
+		return v1alpha1.RolloutPhaseProgressing, "rollout is restarting"
+	}
+	r := replicas.Replicas(ro)
+	if st.UpdatedReplicas < r {
+		return v1alpha1.RolloutPhaseProgressing, "more replicas need to be updated"
+	}
+	if st.AvailableReplicas < st.UpdatedReplicas {
+		return v1alpha1.RolloutPhaseProgressing, "updated replicas are still becoming available"
+	}
+	if ro.Spec.Strategy.Canary != nil {
+		if ro.Spec.Strategy.Canary.TrafficRouting == nil && st.Replicas > st.UpdatedReplicas {
+			return v1alpha1.RolloutPhaseProgressing, "old replicas are pending termination"
+		}
+		if st.StableRS == "" || st.StableRS != st.CurrentPodHash {
+			return v1alpha1.RolloutPhaseProgressing, "waiting for all steps to complete"
+		}
+	}
+	return v1alpha1.RolloutPhaseHealthy, ""
+}
+
+// pauseContext collects pause and abort decisions of one reconcile.
+type pauseContext struct {
+	ro           *v1alpha1.Rollout
+	add          []v1alpha1.PauseReason
+	remove       []v1alpha1.PauseReason
+	clearAll     bool
+	addAbort     bool
+	removeAbort  bool
+	abortMessage string
+}
+
+func (p *pauseContext) aborted() bool {
+	if p.removeAbort {
+		return false
+	}
+	return p.addAbort || p.ro.Status.Abort
+}
+
+func (p *pauseContext) AddAbort(msg string) { p.addAbort = true; p.abortMessage = msg }
+
+func (p *pauseContext) apply(st *v1alpha1.RolloutStatus, now time.Time) {
+	abortedAt := p.ro.Status.AbortedAt
+	if abortedAt == nil {
+		t := metav1.NewTime(now)
+		abortedAt = &t
+	}
+	if p.addAbort || (!p.removeAbort && p.ro.Status.Abort) {
+		st.Abort = true
+		st.AbortedAt = abortedAt
+		return
+	}
+	st.Abort = false
+	st.AbortedAt = nil
+	if p.clearAll {
+		return
+	}
+	controllerPause := p.ro.Status.ControllerPause
+	removed := map[v1alpha1.PauseReason]bool{}
+	for _, r := range p.remove {
+		removed[r] = true
+	}
+	exists := map[v1alpha1.PauseReason]bool{}
+	var conds []v1alpha1.PauseCondition
+	for _, c := range p.ro.Status.PauseConditions {
+		if !removed[c.Reason] {
+			conds = append(conds, c)
+		}
+		exists[c.Reason] = true
+	}
+	for _, r := range p.add {
+		if !exists[r] {
+			conds = append(conds, v1alpha1.PauseCondition{Reason: r, StartTime: metav1.NewTime(now)})
+			exists[r] = true
+			controllerPause = true
+		}
+	}
+	if len(conds) == 0 {
+		return
+	}
+	st.ControllerPause = controllerPause
+	st.PauseConditions = conds
+}
+
+func pauseCondition(ro *v1alpha1.Rollout, reason v1alpha1.PauseReason) *v1alpha1.PauseCondition {
+	for i := range ro.Status.PauseConditions {
+		if ro.Status.PauseConditions[i].Reason == reason {
+			return &ro.Status.PauseConditions[i]
+		}
+	}
+	return nil
+}
+
+// checkPausedConditions writes the Progressing condition's paused / resumed
+// / retry reasons. Like Argo, a change here ends the reconcile (the status
+// patch triggers the next one).
+func (c *rolloutContext) checkPausedConditions() error {
+	ro := c.ro
+	if ro.Status.ObservedGeneration != strconv.FormatInt(ro.Generation, 10) {
+		return nil
+	}
+	prog := getCondition(ro.Status.Conditions, v1alpha1.RolloutProgressing)
+	paused := len(ro.Status.PauseConditions) > 0 || ro.Spec.Paused
+	aborted := ro.Status.Abort
+	var cond *v1alpha1.RolloutCondition
+	switch {
+	case paused && !aborted && (prog == nil || prog.Reason != reasonRolloutPaused):
+		cond = &v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutPaused, Message: "Rollout is paused"}
+	case !paused && prog != nil && prog.Reason == reasonRolloutPaused:
+		cond = &v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutResumed, Message: "Rollout is resumed"}
+	case !aborted && prog != nil && prog.Reason == reasonRolloutAborted:
+		cond = &v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutRetry, Message: "Retrying Rollout after abort"}
+	}
+	pausedCond := getCondition(ro.Status.Conditions, v1alpha1.RolloutPaused)
+	wantPaused := corev1.ConditionFalse
+	if paused {
+		wantPaused = corev1.ConditionTrue
+	}
+	needPausedCond := !aborted && (pausedCond == nil && paused || pausedCond != nil && pausedCond.Status != wantPaused)
+	if cond == nil && !needPausedCond {
+		return nil
+	}
+	st := ro.Status.DeepCopy()
+	now := c.now()
+	if cond != nil {
+		setCondition(st, *cond, now)
+		switch cond.Reason {
+		case reasonRolloutPaused:
+			reason := "manually paused"
+			if len(ro.Status.PauseConditions) > 0 {
+				reason = string(ro.Status.PauseConditions[0].Reason)
+			}
+			c.note("rollout", ro.Name, "event", "RolloutPaused", fmt.Sprintf("Rollout is paused (%s)", reason))
+		case reasonRolloutResumed:
+			c.note("rollout", ro.Name, "event", "RolloutResumed", "Rollout is resumed")
+		case reasonRolloutRetry:
+			c.note("rollout", ro.Name, "event", "RolloutRetry", "Retrying Rollout after abort")
+		}
+	}
+	if needPausedCond {
+		setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutPaused, Status: wantPaused, Reason: reasonRolloutPaused, Message: "Rollout is paused"}, now)
+	}
+	st.Phase, st.Message = CalculatePhase(ro, st)
+	if err := c.patchStatus(st); err != nil {
+		return err
+	}
+	return errEndReconcile
+}
+
+// errEndReconcile ends a reconcile early without error.
+var errEndReconcile = fmt.Errorf("end of reconcile")
+
+// calculateConditions is the conditions part of Argo's persistRolloutStatus.
+func (c *rolloutContext) calculateConditions(st *v1alpha1.RolloutStatus) {
+	ro := c.ro
+	now := c.now()
+	paused := len(st.PauseConditions) > 0 || ro.Spec.Paused
+	aborted := c.pause.aborted()
+	healthy := c.rolloutHealthy(st)
+	if !paused && healthy {
+		setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutHealthy, Status: corev1.ConditionTrue, Reason: reasonRolloutHealthy, Message: "Rollout is healthy"}, now)
+	} else if getCondition(st.Conditions, v1alpha1.RolloutHealthy) != nil {
+		setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutHealthy, Status: corev1.ConditionFalse, Reason: reasonRolloutHealthy, Message: "Rollout is not healthy"}, now)
+	}
+	if aborted {
+		rev := int64(0)
+		if c.newRS != nil {
+			rev = revisionOf(c.newRS)
+		}
+		msg := fmt.Sprintf("Rollout aborted update to revision %d", rev)
+		if c.pause.abortMessage != "" {
+			msg += ": " + c.pause.abortMessage
+		}
+		if setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionFalse, Reason: reasonRolloutAborted, Message: msg}, now) {
+			c.note("rollout", ro.Name, "aborted", reasonRolloutAborted, msg)
+		}
+	}
+	prog := getCondition(ro.Status.Conditions, v1alpha1.RolloutProgressing)
+	if !aborted && c.newRS != nil {
+		switch {
+		case healthy:
+			setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionTrue, Reason: reasonNewRSAvailable,
+				Message: fmt.Sprintf("ReplicaSet %q has successfully progressed.", c.newRS.Name)}, now)
+		case prog != nil && (prog.Reason == reasonRolloutPaused && paused):
+			// keep the paused reason while paused
+		case prog == nil || prog.Reason == reasonNewRSAvailable || prog.Reason == reasonRolloutAborted || prog.Reason == reasonRolloutRetry || prog.Reason == reasonRolloutResumed || prog.Reason == reasonRolloutPaused:
+			if st.CurrentPodHash != ro.Status.CurrentPodHash || prog == nil {
+				setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionTrue, Reason: reasonNewRSCreated,
+					Message: fmt.Sprintf("Created new replica set %q", c.newRS.Name)}, now)
+			} else {
+				setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionTrue, Reason: reasonRSUpdated,
+					Message: fmt.Sprintf("ReplicaSet %q is progressing.", c.newRS.Name)}, now)
+			}
+		}
+	}
+	r := replicas.Replicas(ro)
+	avail := corev1.ConditionFalse
+	availMsg := "Rollout does not have minimum availability"
+	if st.AvailableReplicas >= r {
+		avail, availMsg = corev1.ConditionTrue, "Rollout has minimum availability"
+	}
+	setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutAvailable, Status: avail, Reason: reasonAvailable, Message: availMsg}, now)
+	completed := corev1.ConditionFalse
+	if st.StableRS != "" && st.StableRS == st.CurrentPodHash {
+		completed = corev1.ConditionTrue
+	}
+	setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutCompleted, Status: completed, Reason: reasonRolloutCompleted, Message: "Rollout completed update to revision"}, now)
+	if !aborted {
+		pausedStatus := corev1.ConditionFalse
+		if paused {
+			pausedStatus = corev1.ConditionTrue
+		}
+		if pc := getCondition(st.Conditions, v1alpha1.RolloutPaused); pc != nil || paused {
+			setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutPaused, Status: pausedStatus, Reason: reasonRolloutPaused, Message: "Rollout is paused"}, now)
+		}
+	}
+}
+
+// rolloutHealthy is Argo's RolloutHealthy for canary.
+func (c *rolloutContext) rolloutHealthy(st *v1alpha1.RolloutStatus) bool {
+	ro := c.ro
+	r := replicas.Replicas(ro)
+	if st.UpdatedReplicas != r || st.AvailableReplicas != r || st.Replicas != r {
+		return false
+	}
+	if ro.Spec.Strategy.Canary != nil {
+		n := int32(len(ro.Spec.Strategy.Canary.Steps))
+		if n > 0 && (st.CurrentStepIndex == nil || *st.CurrentStepIndex != n) {
+			return false
+		}
+		if st.StableRS != st.CurrentPodHash {
+			return false
+		}
+	}
+	return true
+}
+
+func sumReplicas(rss []*appsv1.ReplicaSet, f func(*appsv1.ReplicaSet) int32) int32 {
+	var n int32
+	for _, rs := range rss {
+		if rs != nil {
+			n += f(rs)
+		}
+	}
+	return n
+}
+
+func statusReplicas(rs *appsv1.ReplicaSet) int32    { return rs.Status.Replicas }
+func readyReplicas(rs *appsv1.ReplicaSet) int32     { return rs.Status.ReadyReplicas }
+func availableReplicas(rs *appsv1.ReplicaSet) int32 { return rs.Status.AvailableReplicas }

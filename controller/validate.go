@@ -1,0 +1,163 @@
+package controller
+
+import (
+	"fmt"
+
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/controller/replicas"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+// validate is the subset of Argo's ValidateRollout and referenced-resource
+// validation that rollsim implements; the message follows Argo's wording
+// where Argo has one. "" means valid.
+func (c *rolloutContext) validate() string {
+	ro := c.ro
+	s := ro.Spec.Strategy
+	if s.Canary == nil && s.BlueGreen == nil {
+		return "spec.strategy: Invalid value: \"\": Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'"
+	}
+	if s.Canary != nil && s.BlueGreen != nil {
+		return "spec.strategy: Invalid value: \"\": Rollout must only include one strategy"
+	}
+	if ro.Spec.Selector == nil || (len(ro.Spec.Selector.MatchLabels) == 0 && len(ro.Spec.Selector.MatchExpressions) == 0) {
+		return "spec.selector: Required value: Rollout has missing field '.spec.selector'"
+	}
+	sel, err := metav1LabelSelectorAsSelector(ro)
+	if err != nil {
+		return "spec.selector: Invalid value: " + err.Error()
+	}
+	if !sel.Matches(labels.Set(ro.Spec.Template.Labels)) {
+		return "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`"
+	}
+	cs := s.Canary
+	m := replicas.MaxWeight(ro)
+	tr := cs.TrafficRouting
+	for i, step := range cs.Steps {
+		n := 0
+		for _, set := range []bool{step.SetWeight != nil, step.Pause != nil, step.SetCanaryScale != nil, step.Analysis != nil,
+			step.Experiment != nil, step.SetHeaderRoute != nil, step.SetMirrorRoute != nil, step.Plugin != nil} {
+			if set {
+				n++
+			}
+		}
+		path := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)
+		if n != 1 {
+			return path + ": Invalid value: Step must have one of the following set: experiment, setWeight, setCanaryScale, setHeaderRoute, setMirrorRoute, pause, analysis or plugin"
+		}
+		switch {
+		case step.SetWeight != nil && (*step.SetWeight < 0 || *step.SetWeight > m):
+			return fmt.Sprintf("%s.setWeight: Invalid value: %d: SetWeight must be between 0 and %d", path, *step.SetWeight, m)
+		case step.Pause != nil && step.Pause.DurationSeconds() < 0:
+			return path + ".pause.duration: Invalid value: Pause duration must be 0 or greater"
+		case step.SetCanaryScale != nil && tr == nil:
+			return path + ".setCanaryScale: Invalid value: SetCanaryScale requires TrafficRouting to be set"
+		case step.Experiment != nil:
+			return fmt.Sprintf("%s.experiment: %v", path, ErrNotSupported)
+		case step.SetHeaderRoute != nil:
+			return fmt.Sprintf("%s.setHeaderRoute: %v", path, ErrNotSupported)
+		case step.SetMirrorRoute != nil:
+			return fmt.Sprintf("%s.setMirrorRoute: %v", path, ErrNotSupported)
+		case step.Plugin != nil:
+			return fmt.Sprintf("%s.plugin: %v", path, ErrNotSupported)
+		}
+	}
+	if tr != nil {
+		switch {
+		case tr.Istio != nil:
+			return "spec.strategy.canary.trafficRouting.istio: " + ErrNotSupported.Error()
+		case tr.ALB != nil:
+			return "spec.strategy.canary.trafficRouting.alb: " + ErrNotSupported.Error()
+		case tr.SMI != nil:
+			return "spec.strategy.canary.trafficRouting.smi: " + ErrNotSupported.Error()
+		case tr.Ambassador != nil:
+			return "spec.strategy.canary.trafficRouting.ambassador: " + ErrNotSupported.Error()
+		case tr.AppMesh != nil:
+			return "spec.strategy.canary.trafficRouting.appMesh: " + ErrNotSupported.Error()
+		case tr.Traefik != nil:
+			return "spec.strategy.canary.trafficRouting.traefik: " + ErrNotSupported.Error()
+		case tr.Apisix != nil:
+			return "spec.strategy.canary.trafficRouting.apisix: " + ErrNotSupported.Error()
+		case len(tr.Plugins) > 0:
+			return "spec.strategy.canary.trafficRouting.plugins: " + ErrNotSupported.Error()
+		}
+		if tr.Nginx != nil {
+			if cs.StableService == "" || cs.CanaryService == "" {
+				return "spec.strategy.canary.stableService: Invalid value: \"\": Canary service and Stable service are required when using traffic routing"
+			}
+		}
+		if cs.StableService != "" && cs.StableService == cs.CanaryService {
+			return "spec.strategy.canary.stableService: Invalid value: \"" + cs.StableService + "\": This rollout uses the same service for the stable and canary services, but two different services are required."
+		}
+	} else if cs.ScaleDownDelaySeconds != nil {
+		return "spec.strategy.canary.scaleDownDelaySeconds: Invalid value: Can only be set with trafficRouting"
+	}
+	if cs.DynamicStableScale && tr == nil {
+		return "spec.strategy.canary.dynamicStableScale: Invalid value: Dynamic stable scale can only be used with traffic routing"
+	}
+	if ro.Spec.ProgressDeadlineSeconds != nil && *ro.Spec.ProgressDeadlineSeconds <= ro.Spec.MinReadySeconds {
+		return "spec.progressDeadlineSeconds: Invalid value: progressDeadlineSeconds must be greater than minReadySeconds"
+	}
+	for _, name := range []string{cs.StableService, cs.CanaryService} {
+		if name == "" {
+			continue
+		}
+		svc := &corev1.Service{}
+		if err := c.r.opts.Client.Get(c.ctx, types.NamespacedName{Namespace: ro.Namespace, Name: name}, svc); err != nil {
+			if apierrors.IsNotFound(err) {
+				return fmt.Sprintf("spec.strategy.canary: Invalid value: %q: service %q not found", name, name)
+			}
+			return err.Error()
+		}
+		if owner := svc.Annotations[AnnotationManagedBy]; owner != "" && owner != ro.Name {
+			return fmt.Sprintf("spec.strategy.canary: Invalid value: %q: Service %q is managed by another Rollout", name, name)
+		}
+	}
+	if tr != nil && tr.Nginx != nil {
+		ings := tr.Nginx.StableIngresses
+		if tr.Nginx.StableIngress != "" {
+			ings = append([]string{tr.Nginx.StableIngress}, ings...)
+		}
+		for _, name := range ings {
+			ing := &networkingv1.Ingress{}
+			if err := c.r.opts.Client.Get(c.ctx, types.NamespacedName{Namespace: ro.Namespace, Name: name}, ing); err != nil {
+				if apierrors.IsNotFound(err) {
+					return fmt.Sprintf("spec.strategy.canary.trafficRouting.nginx.stableIngress: Invalid value: %q: ingress.extensions %q not found", name, name)
+				}
+				return err.Error()
+			}
+		}
+	}
+	var refs []v1alpha1.AnalysisTemplateRef
+	if cs.Analysis != nil {
+		refs = append(refs, cs.Analysis.Templates...)
+	}
+	for _, step := range cs.Steps {
+		if step.Analysis != nil {
+			refs = append(refs, step.Analysis.Templates...)
+		}
+	}
+	for _, ref := range refs {
+		var err error
+		if ref.IsClusterScope() {
+			_, err = c.getClusterTemplate(ref.TemplateName)
+		} else {
+			_, err = c.getTemplate(ref.TemplateName)
+		}
+		if apierrors.IsNotFound(err) {
+			kind := "AnalysisTemplate"
+			if ref.IsClusterScope() {
+				kind = "ClusterAnalysisTemplate"
+			}
+			return fmt.Sprintf("spec.strategy.canary.analysis.templates: Invalid value: %q: %s '%s' not found", ref.TemplateName, kind, ref.TemplateName)
+		}
+		if err != nil {
+			return err.Error()
+		}
+	}
+	return ""
+}

@@ -1,0 +1,192 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/rollsim/rollsim/sim/trace"
+)
+
+// SchemaVersion of the JSON output.
+const SchemaVersion = 1
+
+// Output is the whole JSON document `rollsim run --output json` prints.
+type Output struct {
+	SchemaVersion int        `json:"schemaVersion"`
+	Scenarios     []Scenario `json:"scenarios"`
+}
+
+// Scenario is the result of one scenario.
+type Scenario struct {
+	Scenario string `json:"scenario"`
+	File     string `json:"file"`
+	Passed   bool   `json:"passed"`
+	// Error is set when the scenario could not run (bad input) or the run
+	// failed (timeout, step budget, livelock).
+	Error        string         `json:"error,omitempty"`
+	ErrorKind    string         `json:"errorKind,omitempty"` // input | timeout | budget | run
+	VirtualMs    int64          `json:"virtualMs"`
+	Seed         int64          `json:"seed"`
+	Expectations []Expectation  `json:"expectations"`
+	Rollouts     []Rollout      `json:"rollouts"`
+	AnalysisRuns []AnalysisRun  `json:"analysisRuns"`
+	Timeline     []trace.Record `json:"timeline"`
+}
+
+// Expectation is one checked expectation.
+type Expectation struct {
+	Description string `json:"description"`
+	Passed      bool   `json:"passed"`
+	Message     string `json:"message,omitempty"`
+}
+
+// Rollout is a rollout's state at the end.
+type Rollout struct {
+	Namespace        string          `json:"namespace"`
+	Name             string          `json:"name"`
+	Phase            string          `json:"phase"`
+	Message          string          `json:"message"`
+	CurrentStepIndex *int32          `json:"currentStepIndex"`
+	SetWeight        int32           `json:"setWeight"`
+	ActualWeight     int32           `json:"actualWeight"`
+	TrafficWeights   *TrafficWeights `json:"trafficWeights,omitempty"`
+	Conditions       []Condition     `json:"conditions"`
+	ReplicaSets      []ReplicaSet    `json:"replicaSets"`
+}
+
+// TrafficWeights are the router's recorded weights (traffic routing only).
+type TrafficWeights struct {
+	Canary int32 `json:"canary"`
+	Stable int32 `json:"stable"`
+}
+
+// Condition is a rollout status condition.
+type Condition struct {
+	Type    string `json:"type"`
+	Status  string `json:"status"`
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// ReplicaSet is one ReplicaSet of a rollout; role is stable, canary or old.
+type ReplicaSet struct {
+	Name              string   `json:"name"`
+	Role              string   `json:"role"`
+	Revision          int64    `json:"revision"`
+	Images            []string `json:"images"`
+	SpecReplicas      int32    `json:"specReplicas"`
+	AvailableReplicas int32    `json:"availableReplicas"`
+}
+
+// AnalysisRun is a run's final state.
+type AnalysisRun struct {
+	Name    string   `json:"name"`
+	Phase   string   `json:"phase"`
+	Message string   `json:"message,omitempty"`
+	Metrics []Metric `json:"metrics"`
+}
+
+// Metric counts a metric's measurements.
+type Metric struct {
+	Name         string `json:"name"`
+	Phase        string `json:"phase"`
+	Successful   int32  `json:"successful"`
+	Failed       int32  `json:"failed"`
+	Inconclusive int32  `json:"inconclusive"`
+	Errors       int32  `json:"errors"`
+}
+
+// WriteJSON writes the results sorted by file path.
+func WriteJSON(w io.Writer, results []Scenario) error {
+	out := Output{SchemaVersion: SchemaVersion, Scenarios: sorted(results)}
+	if out.Scenarios == nil {
+		out.Scenarios = []Scenario{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write JSON report: %w", err)
+	}
+	return nil
+}
+
+func sorted(results []Scenario) []Scenario {
+	out := append([]Scenario(nil), results...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].File != out[j].File {
+			return out[i].File < out[j].File
+		}
+		return out[i].Scenario < out[j].Scenario
+	})
+	return out
+}
+
+// Timeline renders the golden text form of a timeline.
+func Timeline(records []trace.Record) string { return trace.Text(records) }
+
+// WriteText writes a human-readable report: per scenario a verdict line,
+// the expectations, the final state and the timeline.
+func WriteText(w io.Writer, results []Scenario) error {
+	var b strings.Builder
+	for i, r := range sorted(results) {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		verdict := "PASS"
+		if !r.Passed {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(&b, "=== %s %s (%s) virtual %s, seed %d\n", verdict, r.Scenario, r.File, virtual(r.VirtualMs), r.Seed)
+		if r.Error != "" {
+			fmt.Fprintf(&b, "error (%s): %s\n", r.ErrorKind, r.Error)
+		}
+		if len(r.Timeline) > 0 {
+			b.WriteString("--- timeline\n")
+			b.WriteString(trace.Text(r.Timeline))
+		}
+		if len(r.Rollouts) > 0 {
+			b.WriteString("--- final state\n")
+			for _, ro := range r.Rollouts {
+				step := "-"
+				if ro.CurrentStepIndex != nil {
+					step = fmt.Sprint(*ro.CurrentStepIndex)
+				}
+				fmt.Fprintf(&b, "rollout %s/%s: %s %q step %s setWeight %d actualWeight %d\n", ro.Namespace, ro.Name, ro.Phase, ro.Message, step, ro.SetWeight, ro.ActualWeight)
+				for _, rs := range ro.ReplicaSets {
+					fmt.Fprintf(&b, "  replicaset %s rev %d %-6s %s spec %d available %d\n", rs.Name, rs.Revision, rs.Role, strings.Join(rs.Images, ","), rs.SpecReplicas, rs.AvailableReplicas)
+				}
+			}
+			for _, ar := range r.AnalysisRuns {
+				fmt.Fprintf(&b, "analysisrun %s: %s", ar.Name, ar.Phase)
+				for _, m := range ar.Metrics {
+					fmt.Fprintf(&b, " [%s %s ✔%d ✖%d ?%d ⚠%d]", m.Name, m.Phase, m.Successful, m.Failed, m.Inconclusive, m.Errors)
+				}
+				b.WriteString("\n")
+			}
+		}
+		if len(r.Expectations) > 0 {
+			b.WriteString("--- expectations\n")
+			for _, e := range r.Expectations {
+				mark := "ok  "
+				if !e.Passed {
+					mark = "FAIL"
+				}
+				fmt.Fprintf(&b, "%s %s", mark, e.Description)
+				if e.Message != "" {
+					fmt.Fprintf(&b, ": %s", e.Message)
+				}
+				b.WriteString("\n")
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func virtual(ms int64) string {
+	s := ms / 1000
+	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}

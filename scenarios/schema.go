@@ -1,0 +1,297 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// APIVersion and Kind of a scenario file.
+const (
+	APIVersion = "rollsim.dev/v1alpha1"
+	Kind       = "Scenario"
+)
+
+// Duration is a Go duration written as a string ("30s", "2m30s").
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON accepts a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("expected a duration string like \"30s\" or \"2m\", got %s", string(b))
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("expected a duration like \"30s\" or \"2m\": %q: %v", s, err)
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q must not be negative", s)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.Duration.String()) }
+
+// Scenario is one scenario file.
+type Scenario struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       Spec     `json:"spec"`
+
+	// File is the scenario's path (set by the loader).
+	File string `json:"-"`
+	// dir is where relative paths are resolved from.
+	dir string
+	// lines maps field paths to lines, for error messages after decoding.
+	lines func(path string) int
+}
+
+// Metadata names a scenario.
+type Metadata struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+}
+
+// Spec is what a scenario declares.
+type Spec struct {
+	// Seed for the scenario's single random source (default 1).
+	Seed *int64 `json:"seed,omitempty"`
+	// Manifests: files, directories or kustomize directories, relative to
+	// the scenario file.
+	Manifests []string `json:"manifests"`
+	// Namespace given to manifests that have none (default "default").
+	Namespace string             `json:"namespace,omitempty"`
+	Initial   Initial            `json:"initial"`
+	Cluster   ClusterSpec        `json:"cluster,omitempty"`
+	Versions  map[string]Version `json:"versions,omitempty"`
+	Actions   []Action           `json:"actions,omitempty"`
+	Until     *Until             `json:"until,omitempty"`
+	Expect    []Expectation      `json:"expect,omitempty"`
+}
+
+// Initial is the state at T+0: the rollout is deployed with history[0],
+// then updated to each later history image and to image (each with a full
+// promotion), and T+0 is the first instant the last one is Healthy and
+// settled.
+type Initial struct {
+	Rollout   string   `json:"rollout"`
+	Image     string   `json:"image"`
+	History   []string `json:"history,omitempty"`
+	Container string   `json:"container,omitempty"`
+}
+
+// ClusterSpec is the cluster's behaviour.
+type ClusterSpec struct {
+	// PodStartup: creation to Ready (default 5s).
+	PodStartup *Duration `json:"podStartup,omitempty"`
+	// JobPodStartup: creation to Running for analysis job pods (default 2s).
+	JobPodStartup *Duration `json:"jobPodStartup,omitempty"`
+}
+
+// Version is how an image behaves; versions are matched by full image
+// reference or by tag.
+type Version struct {
+	// Startup overrides cluster.podStartup for this version.
+	Startup *Duration `json:"startup,omitempty"`
+	// NeverReady pods never pass readiness.
+	NeverReady bool `json:"neverReady,omitempty"`
+	// Bad marks the version as faulty: its first appearance is the
+	// failureOnset anchor. Default: true when job.result is fail.
+	Bad *bool `json:"bad,omitempty"`
+	// Job is the outcome of an analysis Job run against this version.
+	Job *JobOutcome `json:"job,omitempty"`
+}
+
+// JobOutcome is what an analysis job does against a version.
+type JobOutcome struct {
+	// Duration: Running to finished (default 60s).
+	Duration *Duration `json:"duration,omitempty"`
+	// Result: succeed or fail.
+	Result string `json:"result"`
+}
+
+// Action is one timed action.
+type Action struct {
+	// At is the time after T+0.
+	At Duration `json:"at"`
+	// Name makes the action an anchor for `within` expectations.
+	Name        string       `json:"name,omitempty"`
+	SetImage    *SetImage    `json:"setImage,omitempty"`
+	Promote     *RolloutRef  `json:"promote,omitempty"`
+	PromoteFull *RolloutRef  `json:"promoteFull,omitempty"`
+	Abort       *RolloutRef  `json:"abort,omitempty"`
+	Retry       *RolloutRef  `json:"retry,omitempty"`
+	Pause       *RolloutRef  `json:"pause,omitempty"`
+	Resume      *RolloutRef  `json:"resume,omitempty"`
+	Scale       *ScaleAction `json:"scale,omitempty"`
+	Apply       *ApplyAction `json:"apply,omitempty"`
+}
+
+// RolloutRef addresses a rollout as "name" or "namespace/name".
+type RolloutRef struct {
+	Rollout string `json:"rollout"`
+}
+
+// SetImage is `kubectl argo rollouts set image`.
+type SetImage struct {
+	Rollout   string `json:"rollout"`
+	Image     string `json:"image"`
+	Container string `json:"container,omitempty"`
+}
+
+// ScaleAction sets spec.replicas.
+type ScaleAction struct {
+	Rollout  string `json:"rollout"`
+	Replicas int32  `json:"replicas"`
+}
+
+// ApplyAction applies manifests (relative to the scenario file).
+type ApplyAction struct {
+	Manifests []string `json:"manifests"`
+}
+
+// Until ends the run: every listed rollout in one of the phases, held for
+// `for`, checked only at quiet instants after T+0 and after the last action.
+type Until struct {
+	Rollout string    `json:"rollout,omitempty"`
+	Phase   []string  `json:"phase,omitempty"`
+	For     *Duration `json:"for,omitempty"`
+	Timeout *Duration `json:"timeout,omitempty"`
+}
+
+// Expectation is one check. Exactly one of the forms applies:
+//   - state: `at` (a duration after T+0, or "end") with rollout fields;
+//   - event: `within` a duration of an anchor, an event must occur;
+//   - never: an event must never occur.
+type Expectation struct {
+	Description string `json:"description,omitempty"`
+	// At is "end" or a duration such as "5m".
+	At      string `json:"at,omitempty"`
+	Rollout string `json:"rollout,omitempty"`
+	Phase   string `json:"phase,omitempty"`
+	// Message must be contained in the rollout's status message.
+	Message      string         `json:"message,omitempty"`
+	StableImage  string         `json:"stableImage,omitempty"`
+	StepIndex    *int32         `json:"stepIndex,omitempty"`
+	SetWeight    *int32         `json:"setWeight,omitempty"`
+	ActualWeight *int32         `json:"actualWeight,omitempty"`
+	Replicas     *RoleCounts    `json:"replicas,omitempty"`
+	Available    *RoleCounts    `json:"available,omitempty"`
+	Within       *Within        `json:"within,omitempty"`
+	Event        string         `json:"event,omitempty"`
+	Object       string         `json:"object,omitempty"`
+	Never        *EventSelector `json:"never,omitempty"`
+}
+
+// RoleCounts are pod counts by ReplicaSet role.
+type RoleCounts struct {
+	Stable *int32 `json:"stable,omitempty"`
+	Canary *int32 `json:"canary,omitempty"`
+	Old    *int32 `json:"old,omitempty"`
+}
+
+// Within is a window after an anchor: start, failureOnset, or an action's name.
+type Within struct {
+	Duration Duration `json:"duration"`
+	Of       string   `json:"of"`
+}
+
+// EventSelector matches timeline records by reason, and optionally object and verb.
+type EventSelector struct {
+	Event  string `json:"event,omitempty"`
+	Object string `json:"object,omitempty"`
+	Verb   string `json:"verb,omitempty"`
+}
+
+func (a Action) kind() (string, int) {
+	n := 0
+	k := ""
+	for name, set := range map[string]bool{
+		"setImage": a.SetImage != nil, "promote": a.Promote != nil, "promoteFull": a.PromoteFull != nil,
+		"abort": a.Abort != nil, "retry": a.Retry != nil, "pause": a.Pause != nil, "resume": a.Resume != nil,
+		"scale": a.Scale != nil, "apply": a.Apply != nil,
+	} {
+		if set {
+			n++
+			if k == "" || name < k {
+				k = name
+			}
+		}
+	}
+	return k, n
+}
+
+// Describe renders an expectation for reports.
+func (e Expectation) Describe() string {
+	if e.Description != "" {
+		return e.Description
+	}
+	var parts []string
+	switch {
+	case e.Never != nil:
+		parts = append(parts, "never "+selectorString(*e.Never))
+	case e.Within != nil:
+		parts = append(parts, fmt.Sprintf("%s within %s of %s", selectorString(EventSelector{Event: e.Event, Object: e.Object}), e.Within.Duration.Duration, e.Within.Of))
+	default:
+		at := e.At
+		if at == "" {
+			at = "end"
+		}
+		parts = append(parts, "at "+at+": rollout "+e.Rollout)
+		if e.Phase != "" {
+			parts = append(parts, "phase "+e.Phase)
+		}
+		if e.Message != "" {
+			parts = append(parts, fmt.Sprintf("message contains %q", e.Message))
+		}
+		if e.StableImage != "" {
+			parts = append(parts, "stable image "+e.StableImage)
+		}
+		if e.StepIndex != nil {
+			parts = append(parts, fmt.Sprintf("step index %d", *e.StepIndex))
+		}
+		if e.SetWeight != nil {
+			parts = append(parts, fmt.Sprintf("setWeight %d", *e.SetWeight))
+		}
+		if e.ActualWeight != nil {
+			parts = append(parts, fmt.Sprintf("actualWeight %d", *e.ActualWeight))
+		}
+		if e.Replicas != nil {
+			parts = append(parts, "replicas "+e.Replicas.String())
+		}
+		if e.Available != nil {
+			parts = append(parts, "available "+e.Available.String())
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (r RoleCounts) String() string {
+	var p []string
+	if r.Stable != nil {
+		p = append(p, fmt.Sprintf("stable %d", *r.Stable))
+	}
+	if r.Canary != nil {
+		p = append(p, fmt.Sprintf("canary %d", *r.Canary))
+	}
+	if r.Old != nil {
+		p = append(p, fmt.Sprintf("old %d", *r.Old))
+	}
+	return "{" + strings.Join(p, ", ") + "}"
+}
+
+func selectorString(s EventSelector) string {
+	out := "event " + s.Event
+	if s.Object != "" {
+		out += " on " + s.Object
+	}
+	if s.Verb != "" {
+		out += " (" + s.Verb + ")"
+	}
+	return out
+}

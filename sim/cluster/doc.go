@@ -1,0 +1,12 @@
+// Package cluster is the simulated cluster: one object store seen through a
+// controller-runtime client.Client and a client-go kubernetes.Interface, and
+// the parts of Kubernetes no API server has here — the ReplicaSet controller
+// (ReplicaSet → Pods with deterministic names), a fake kubelet (start-up
+// delay, readiness, never-ready versions), the Job controller (pods,
+// backoffLimit with 10 s·2ⁿ back-off, Complete/Failed conditions), owner
+// garbage collection, metadata.generation, and deterministic stand-ins for
+// server-set fields (creationTimestamp in virtual time, uid).
+//
+// May import: api, the upstream API types, controller-runtime's client and
+// fake client, client-go (fake clientset, testing), sim/engine, sim/trace.
+package cluster

@@ -1,0 +1,284 @@
+package cluster
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/api"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+	k8sfake "k8s.io/client-go/kubernetes/fake"
+	clienttesting "k8s.io/client-go/testing"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	crfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
+)
+
+// Op is what happened to an object.
+type Op string
+
+// Ops.
+const (
+	OpCreate Op = "create"
+	OpUpdate Op = "update"
+	OpDelete Op = "delete"
+)
+
+// Change is one write seen by the store.
+type Change struct {
+	Op        Op
+	Kind      string
+	Namespace string
+	Name      string
+	Old, New  runtime.Object
+}
+
+// Store is the fake backend: a plain object tracker under both clients.
+type Store struct {
+	scheme    *runtime.Scheme
+	tracker   *tracker
+	client    client.Client
+	clientset *k8sfake.Clientset
+}
+
+// NewStore builds the store. now gives the virtual time stamped into
+// creationTimestamp; onChange hears every successful write.
+func NewStore(now func() time.Time, onChange func(Change)) *Store {
+	s := api.NewScheme()
+	codecs := serializer.NewCodecFactory(s)
+	t := &tracker{
+		upstream: clienttesting.NewObjectTracker(s, codecs.UniversalDecoder()),
+		scheme:   s,
+		now:      now,
+		onChange: onChange,
+		owners:   map[types.UID][]objRef{},
+	}
+	c := crfake.NewClientBuilder().
+		WithScheme(s).
+		WithObjectTracker(t).
+		WithStatusSubresource(&v1alpha1.Rollout{}, &v1alpha1.AnalysisRun{}, &v1alpha1.Experiment{},
+			&appsv1.ReplicaSet{}, &corev1.Pod{}, &batchv1.Job{}, &appsv1.Deployment{}).
+		Build()
+	cs := k8sfake.NewClientset()
+	cs.ReactionChain = nil
+	cs.WatchReactionChain = nil
+	cs.AddReactor("*", "*", clienttesting.ObjectReaction(t))
+	cs.AddWatchReactor("*", func(action clienttesting.Action) (bool, watch.Interface, error) {
+		w, err := t.Watch(action.GetResource(), action.GetNamespace())
+		return true, w, err
+	})
+	return &Store{scheme: s, tracker: t, client: c, clientset: cs}
+}
+
+// Client is the controller-runtime view of the store.
+func (s *Store) Client() client.Client { return s.client }
+
+// Clientset is the client-go view of the same objects.
+func (s *Store) Clientset() kubernetes.Interface { return s.clientset }
+
+// Scheme is the store's scheme.
+func (s *Store) Scheme() *runtime.Scheme { return s.scheme }
+
+// Writes is the number of successful writes so far (for benchmarks).
+func (s *Store) Writes() int { return s.tracker.writes }
+
+type objRef struct {
+	gvr       schema.GroupVersionResource
+	namespace string
+	name      string
+}
+
+// tracker wraps client-go's plain object tracker with what an API server
+// does on writes here: uid and creationTimestamp on create, generation
+// bumped on spec change, owner garbage collection on delete, and change
+// notifications for the harness.
+type tracker struct {
+	upstream clienttesting.ObjectTracker
+	scheme   *runtime.Scheme
+	now      func() time.Time
+	onChange func(Change)
+	uids     int
+	writes   int
+	owners   map[types.UID][]objRef
+}
+
+var _ clienttesting.ObjectTracker = (*tracker)(nil)
+
+func (t *tracker) kindOf(obj runtime.Object) string {
+	gvks, _, err := t.scheme.ObjectKinds(obj)
+	if err != nil || len(gvks) == 0 {
+		return reflect.TypeOf(obj).Elem().Name()
+	}
+	return gvks[0].Kind
+}
+
+func (t *tracker) notify(op Op, old, obj runtime.Object) {
+	t.writes++
+	if t.onChange == nil {
+		return
+	}
+	src := obj
+	if src == nil {
+		src = old
+	}
+	acc, err := meta.Accessor(src)
+	if err != nil {
+		return
+	}
+	t.onChange(Change{Op: op, Kind: t.kindOf(src), Namespace: acc.GetNamespace(), Name: acc.GetName(), Old: old, New: obj})
+}
+
+func (t *tracker) stamp(obj runtime.Object) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return
+	}
+	if acc.GetUID() == "" {
+		t.uids++
+		acc.SetUID(types.UID(fmt.Sprintf("00000000-0000-4000-8000-%012d", t.uids)))
+	}
+	acc.SetCreationTimestamp(metav1.NewTime(t.now().UTC().Truncate(time.Second)))
+	if acc.GetGeneration() == 0 {
+		acc.SetGeneration(1)
+	}
+}
+
+func (t *tracker) index(gvr schema.GroupVersionResource, obj runtime.Object) {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return
+	}
+	for _, ref := range acc.GetOwnerReferences() {
+		t.owners[ref.UID] = append(t.owners[ref.UID], objRef{gvr: gvr, namespace: acc.GetNamespace(), name: acc.GetName()})
+	}
+}
+
+func (t *tracker) Add(obj runtime.Object) error {
+	t.stamp(obj)
+	if err := t.upstream.Add(obj); err != nil {
+		return err
+	}
+	gvks, _, _ := t.scheme.ObjectKinds(obj)
+	if len(gvks) > 0 {
+		gvr, _ := meta.UnsafeGuessKindToResource(gvks[0])
+		t.index(gvr, obj)
+	}
+	t.notify(OpCreate, nil, obj)
+	return nil
+}
+
+func (t *tracker) Get(gvr schema.GroupVersionResource, ns, name string, opts ...metav1.GetOptions) (runtime.Object, error) {
+	return t.upstream.Get(gvr, ns, name, opts...)
+}
+
+func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.CreateOptions) error {
+	t.stamp(obj)
+	if err := t.upstream.Create(gvr, obj, ns, opts...); err != nil {
+		return err
+	}
+	t.index(gvr, obj)
+	t.notify(OpCreate, nil, obj)
+	return nil
+}
+
+// specOf returns the Spec field of a typed object, or nil.
+func specOf(obj runtime.Object) any {
+	v := reflect.ValueOf(obj)
+	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
+		return nil
+	}
+	f := v.Elem().FieldByName("Spec")
+	if !f.IsValid() {
+		return nil
+	}
+	return f.Interface()
+}
+
+func (t *tracker) update(gvr schema.GroupVersionResource, obj runtime.Object, ns string, write func() error) error {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	old, err := t.upstream.Get(gvr, ns, acc.GetName())
+	if err != nil {
+		return err
+	}
+	oldAcc, _ := meta.Accessor(old)
+	gen := oldAcc.GetGeneration()
+	if os, ns2 := specOf(old), specOf(obj); os != nil && !equality.Semantic.DeepEqual(os, ns2) {
+		gen++
+	}
+	acc.SetGeneration(gen)
+	acc.SetUID(oldAcc.GetUID())
+	acc.SetCreationTimestamp(oldAcc.GetCreationTimestamp())
+	if err := write(); err != nil {
+		return err
+	}
+	t.notify(OpUpdate, old, obj)
+	return nil
+}
+
+func (t *tracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.UpdateOptions) error {
+	return t.update(gvr, obj, ns, func() error { return t.upstream.Update(gvr, obj, ns, opts...) })
+}
+
+func (t *tracker) Patch(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.PatchOptions) error {
+	return t.update(gvr, obj, ns, func() error { return t.upstream.Patch(gvr, obj, ns, opts...) })
+}
+
+func (t *tracker) Apply(gvr schema.GroupVersionResource, cfg runtime.Object, ns string, opts ...metav1.PatchOptions) error {
+	return fmt.Errorf("server-side apply: %s", "not supported yet by the fake backend")
+}
+
+func (t *tracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string, opts ...metav1.ListOptions) (runtime.Object, error) {
+	return t.upstream.List(gvr, gvk, ns, opts...)
+}
+
+func (t *tracker) Watch(gvr schema.GroupVersionResource, ns string, opts ...metav1.ListOptions) (watch.Interface, error) {
+	return t.upstream.Watch(gvr, ns, opts...)
+}
+
+// Delete removes the object and, like the garbage collector, every object
+// it owns (recursively, in sorted order).
+func (t *tracker) Delete(gvr schema.GroupVersionResource, ns, name string, opts ...metav1.DeleteOptions) error {
+	old, err := t.upstream.Get(gvr, ns, name)
+	if err != nil {
+		return err
+	}
+	if err := t.upstream.Delete(gvr, ns, name, opts...); err != nil {
+		return err
+	}
+	t.notify(OpDelete, old, nil)
+	acc, err := meta.Accessor(old)
+	if err != nil {
+		return nil
+	}
+	deps := t.owners[acc.GetUID()]
+	delete(t.owners, acc.GetUID())
+	sort.Slice(deps, func(i, j int) bool {
+		a, b := deps[i], deps[j]
+		if a.gvr.Resource != b.gvr.Resource {
+			return a.gvr.Resource < b.gvr.Resource
+		}
+		return a.namespace+"/"+a.name < b.namespace+"/"+b.name
+	})
+	for _, d := range deps {
+		if err := t.Delete(d.gvr, d.namespace, d.name); err != nil && !strings.Contains(err.Error(), "not found") {
+			return fmt.Errorf("garbage-collect %s %s/%s: %w", d.gvr.Resource, d.namespace, d.name, err)
+		}
+	}
+	return nil
+}
