@@ -780,16 +780,16 @@ func (c *rolloutContext) reconcileRevisionHistoryLimit() error {
 // only once the target has an available pod.
 func (c *rolloutContext) reconcileServices() error {
 	cs := c.canary()
-	if err := c.ensureServiceTarget(cs.StableService, c.stableRS); err != nil {
+	if err := c.ensureServiceTarget(cs.StableService, c.stableRS, true); err != nil {
 		return err
 	}
 	if c.pause.aborted() && cs.TrafficRouting == nil {
-		return c.ensureServiceTarget(cs.CanaryService, c.stableRS)
+		return c.ensureServiceTarget(cs.CanaryService, c.stableRS, true)
 	}
-	return c.ensureServiceTarget(cs.CanaryService, c.newRS)
+	return c.ensureServiceTarget(cs.CanaryService, c.newRS, true)
 }
 
-func (c *rolloutContext) ensureServiceTarget(name string, rs *appsv1.ReplicaSet) error {
+func (c *rolloutContext) ensureServiceTarget(name string, rs *appsv1.ReplicaSet, checkAvailability bool) error {
 	if name == "" || rs == nil {
 		return nil
 	}
@@ -802,12 +802,12 @@ func (c *rolloutContext) ensureServiceTarget(name string, rs *appsv1.ReplicaSet)
 	if cur == want {
 		return nil
 	}
-	if _, managed := svc.Annotations[AnnotationManagedBy]; !managed {
+	if _, managed := svc.Annotations[AnnotationManagedBy]; !managed && checkAvailability {
 		if rs.Status.AvailableReplicas < specReplicas(rs) {
 			return nil
 		}
 	}
-	if rs.Status.AvailableReplicas < 1 {
+	if checkAvailability && rs.Status.AvailableReplicas < 1 {
 		return nil
 	}
 	cp := svc.DeepCopy()

@@ -79,6 +79,11 @@ func (c *rolloutContext) reconcileTrafficRouting() error {
 	prev := ro.Status.Canary.Weights
 	c.newStatus.Canary.Weights = prev.DeepCopy()
 	w, why := c.desiredTrafficWeight()
+	if c.pause.aborted() && !(ro.Status.StableRS != "" && ro.Status.StableRS == c.newHash) && (!c.canary().DynamicStableScale || w == 0) {
+		if err := c.ensureServiceTarget(c.canary().CanaryService, c.stableRS, false); err != nil {
+			return err
+		}
+	}
 	m := replicas.MaxWeight(ro)
 	r := replicas.Replicas(ro)
 	if c.stableRS == nil || c.stableRS.Status.AvailableReplicas < int32(int64(m-w)*int64(r)/int64(m)) {

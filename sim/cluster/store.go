@@ -50,7 +50,7 @@ type Change struct {
 type Store struct {
 	scheme    *runtime.Scheme
 	tracker   *tracker
-	client    client.Client
+	client    *fastClient
 	clientset *k8sfake.Clientset
 }
 
@@ -80,7 +80,7 @@ func NewStore(now func() time.Time, onChange func(Change)) *Store {
 		w, err := t.Watch(action.GetResource(), action.GetNamespace())
 		return true, w, err
 	})
-	return &Store{scheme: s, tracker: t, client: c, clientset: cs}
+	return &Store{scheme: s, tracker: t, client: newFastClient(c, t, s), clientset: cs}
 }
 
 // Client is the controller-runtime view of the store.
@@ -112,6 +112,7 @@ type tracker struct {
 	onChange func(Change)
 	uids     int
 	writes   int
+	rv       uint64
 	owners   map[types.UID][]objRef
 }
 
@@ -141,11 +142,19 @@ func (t *tracker) notify(op Op, old, obj runtime.Object) {
 	t.onChange(Change{Op: op, Kind: t.kindOf(src), Namespace: acc.GetNamespace(), Name: acc.GetName(), Old: old, New: obj})
 }
 
+func (t *tracker) bumpRV(obj runtime.Object) {
+	if acc, err := meta.Accessor(obj); err == nil {
+		t.rv++
+		acc.SetResourceVersion(fmt.Sprint(t.rv))
+	}
+}
+
 func (t *tracker) stamp(obj runtime.Object) {
 	acc, err := meta.Accessor(obj)
 	if err != nil {
 		return
 	}
+	t.bumpRV(obj)
 	if acc.GetUID() == "" {
 		t.uids++
 		acc.SetUID(types.UID(fmt.Sprintf("00000000-0000-4000-8000-%012d", t.uids)))
@@ -222,6 +231,7 @@ func (t *tracker) update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 		gen++
 	}
 	acc.SetGeneration(gen)
+	t.bumpRV(obj)
 	acc.SetUID(oldAcc.GetUID())
 	acc.SetCreationTimestamp(oldAcc.GetCreationTimestamp())
 	if err := write(); err != nil {

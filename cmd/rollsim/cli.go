@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/rollsim/rollsim/report"
+	"github.com/rollsim/rollsim/scenarios"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFailed   = 1 // an expectation failed, or a run timed out / hit its budget
+	exitBadInput = 2 // a scenario file or manifest could not be read or decoded
+)
+
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func execute(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "rollsim:", err)
+		return exitBadInput
+	}
+	return exitOK
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "rollsim",
+		Short:         "Simulate Argo Rollouts strategies in virtual time, deterministically",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.AddCommand(newRunCmd(stdout, stderr))
+	return root
+}
+
+func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
+	var output string
+	var seed int64
+	cmd := &cobra.Command{
+		Use:   "run FILE|DIR...",
+		Short: "Run scenario files (a directory runs every *.yaml in it)",
+		Long: `Run scenario files and print their timelines and verdicts.
+
+Exit code: 2 if any input is bad (the other scenarios still run and are
+reported), else 1 if an expectation failed or a run hit its timeout or step
+budget, else 0.`,
+		Example: `  rollsim run scenarios/library/seed000-v2-to-error-aborted.yaml
+  rollsim run scenarios/library --output json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output: expected text or json, got %q", output)
+			}
+			var opts scenarios.RunOptions
+			if cmd.Flags().Changed("seed") {
+				opts.Seed = &seed
+			}
+			files, errs := scenarios.Expand(args...)
+			var results []report.Scenario
+			code := exitOK
+			for _, err := range errs {
+				fmt.Fprintln(stderr, "rollsim:", err)
+				code = exitBadInput
+			}
+			for i, f := range files {
+				if len(files) > 1 {
+					fmt.Fprintf(stderr, "[%d/%d] %s\n", i+1, len(files), f)
+				}
+				r := scenarios.RunFile(f, opts)
+				results = append(results, r.Report)
+				switch {
+				case r.Report.ErrorKind == scenarios.ErrInput:
+					fmt.Fprintln(stderr, "rollsim:", r.Report.Error)
+					code = exitBadInput
+				case !r.Report.Passed && code == exitOK:
+					code = exitFailed
+				}
+			}
+			sort.SliceStable(results, func(i, j int) bool { return results[i].File < results[j].File })
+			var err error
+			if output == "json" {
+				err = report.WriteJSON(stdout, results)
+			} else {
+				err = report.WriteText(stdout, results)
+			}
+			if err != nil {
+				return err
+			}
+			if code != exitOK {
+				return exitError{code}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().Int64Var(&seed, "seed", 1, "override every scenario's seed")
+	return cmd
+}
