@@ -369,8 +369,15 @@ func (d *document) typeError(te typeError, jsonData []byte, tree any) *Error {
 			}
 		}
 	}
-	v := valueAt(tree, p)
-	msg := fmt.Sprintf("expected %s, got %s", describeType(te.typ), describeValue(te.value, v))
+	got := describeValue(te.value, valueAt(tree, p))
+	if d.root != nil && !d.built && strings.HasPrefix(te.value, "number") {
+		// As written: the YAML to JSON conversion turns big integers into
+		// floats.
+		if n := scalarNodeAt(d.root, concatSegs(d.prefix, p)); n != nil {
+			got = "number " + n.Value
+		}
+	}
+	msg := fmt.Sprintf("expected %s, got %s", describeType(te.typ), got)
 	if te.typ != nil && deref(te.typ).Kind() == reflect.String && (strings.HasPrefix(te.value, "number") || te.value == "bool") {
 		msg += " (quote it to make it a string)"
 	}

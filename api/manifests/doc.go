@@ -18,8 +18,14 @@
 //     are found by walking a gopkg.in/yaml.v3 node tree along the field path
 //     that the decoder reports.
 //
-// Source positions. Source.Line is the line of a document's first key (the
-// line of "apiVersion:" in the usual layout), 1-based; 0 means unknown. For
+// Values are read as kubectl reads them: YAML 1.1 scalars, so yes, no, on,
+// off, y and n are booleans and a string field needs them quoted (the error
+// says so).
+//
+// Source positions. Source.Line is the 1-based line where a document's
+// content begins: its first key in block YAML (the line of "apiVersion:" in
+// the usual layout, after any leading comments), its "{" in JSON or flow
+// YAML; 0 means unknown. For
 // objects that come out of a kustomize build, Source.File is the resource
 // file the object was read from (kustomize's own origin tracking,
 // `buildMetadata: [originAnnotations]`, switched on for the build and

@@ -18,7 +18,9 @@ type Source struct {
 	// File is the path of the file, as given to Load or joined to the
 	// directory given to Load.
 	File string
-	// Line is the 1-based line of the document's first key; 0 when unknown.
+	// Line is the 1-based line where the document's content begins (its
+	// first key, after any leading comments; its "{" in JSON); 0 when
+	// unknown.
 	Line int
 }
 

@@ -488,6 +488,23 @@ func TestDecodeStrict(t *testing.T) {
 	assertError(t, oneError(t, err), "e.yaml", 0, "", "empty document")
 }
 
+func TestJSONFiles(t *testing.T) {
+	// JSON escapes YAML lacks (\/) and numbers too big for a float64 keep
+	// their positions and their text.
+	good := "{\n  \"apiVersion\": \"v1\",\n  \"kind\": \"Service\",\n  \"metadata\": {\"name\": \"a\", \"annotations\": {\"url\": \"http:\\/\\/x\"}}\n}\n"
+	bad := strings.Replace(good, "}}\n}", "}},\n  \"spec\": {\"ports\": [{\"port\": 99999999999999999999}]}\n}", 1)
+	dir := writeFiles(t, map[string]string{"good.json": good, "bad.json": bad})
+	objs, err := manifests.Load(filepath.Join(dir, "good.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 || objs[0].Obj.GetAnnotations()["url"] != "http://x" || objs[0].Source.Line != 1 {
+		t.Fatalf("got %+v", objs)
+	}
+	_, err = manifests.Load(filepath.Join(dir, "bad.json"))
+	assertError(t, oneError(t, err), filepath.Join(dir, "bad.json"), 5, "spec.ports[0].port", "expected integer (int32), got number 99999999999999999999")
+}
+
 func TestLoadList(t *testing.T) {
 	content := `apiVersion: v1
 kind: List

@@ -65,6 +65,11 @@ func splitDocuments(file string, data []byte, jsonFile bool) ([]*document, []*Er
 	var errs []*Error
 	for _, c := range chunks {
 		d, e := parseChunk(file, c)
+		if e != nil && jsonFile {
+			// Valid JSON (checked above) that the YAML parser, which only
+			// gives the positions, cannot read: decode it without them.
+			d, e = &document{file: file, line: 1, base: 1, data: c.data, isJSON: true}, nil
+		}
 		if e != nil {
 			errs = append(errs, e)
 			continue
@@ -116,7 +121,11 @@ func splitChunks(file string, data []byte) ([]chunk, *Error) {
 
 // parseChunk parses one chunk; nil, nil for an empty document.
 func parseChunk(file string, c chunk) (*document, *Error) {
-	dec := yaml.NewDecoder(bytes.NewReader(c.data))
+	src := c.data
+	if isJSONDoc(src) {
+		src = yamlSafeJSON(src)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(src))
 	var n yaml.Node
 	err := safely(func() error { return dec.Decode(&n) })
 	if errors.Is(err, io.EOF) {
@@ -150,6 +159,33 @@ func parseChunk(file string, c chunk) (*document, *Error) {
 		data:   c.data,
 		isJSON: isJSONDoc(c.data),
 	}, nil
+}
+
+// yamlSafeJSON rewrites the one JSON string escape the YAML parser rejects,
+// \/, as /. The result is only parsed for positions and keys.
+func yamlSafeJSON(data []byte) []byte {
+	if !bytes.Contains(data, []byte(`\/`)) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	inString := false
+	for i := 0; i < len(data); i++ {
+		b := data[i]
+		switch {
+		case inString && b == '\\' && i+1 < len(data):
+			if data[i+1] != '/' {
+				out = append(out, b)
+			}
+			out = append(out, data[i+1])
+			i++
+		case b == '"':
+			inString = !inString
+			out = append(out, b)
+		default:
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // isJSONDoc: the JSON decoder takes documents that are a valid JSON object;

@@ -237,8 +237,8 @@ func nodeLine(root *yaml.Node, p []seg) (int, bool) {
 	return line, true
 }
 
-// nodeAt returns the node at p, or nil.
-func nodeAt(root *yaml.Node, p []seg) *yaml.Node {
+// scalarNodeAt returns the scalar node at p (exact indices), or nil.
+func scalarNodeAt(root *yaml.Node, p []seg) *yaml.Node {
 	n := root
 	for _, s := range p {
 		n = resolve(n)
@@ -254,7 +254,10 @@ func nodeAt(root *yaml.Node, p []seg) *yaml.Node {
 		}
 		_, n = mapLookup(n, s.key, 0)
 	}
-	return resolve(n)
+	if n = resolve(n); n == nil || n.Kind != yaml.ScalarNode {
+		return nil
+	}
+	return n
 }
 
 // jsonPathAtOffset returns the path of the JSON value that ends at byte

@@ -189,9 +189,18 @@ func (c *virtualClock) mock() *clock.Mock {
 
 func (c *virtualClock) After(d time.Duration) <-chan time.Time { return c.Timer(d).C }
 
+// AfterFunc runs f in the event loop (never on another goroutine) d from
+// now, unless the returned timer was stopped first.
 func (c *virtualClock) AfterFunc(d time.Duration, f func()) *clock.Timer {
-	t := c.mock().AfterFunc(d, f)
-	c.e.wakeMockAt(d)
+	t := c.mock().Timer(d)
+	c.e.After(d, "clock.AfterFunc", func() {
+		c.e.mock.Set(c.e.now)
+		select {
+		case <-t.C:
+			f()
+		default: // stopped
+		}
+	})
 	return t
 }
 

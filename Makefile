@@ -1,0 +1,31 @@
+# rollsim — see README.md. Every target installs what it needs itself.
+GO ?= go
+
+.PHONY: demo test test-race lint bench fuzz build
+
+# The main job on the built-in default (fake backend): the seed 000 v2 → error
+# scenario, with its timeline.
+demo:
+	$(GO) run ./cmd/rollsim run scenarios/library/seed000-v2-to-error-aborted.yaml
+
+# Every test: formatting, vet, unit and table tests, the scenario library with
+# golden timelines and determinism checks, the Ginkgo suite, race detector.
+test: lint
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o bin/rollsim ./cmd/rollsim
+
+bench:
+	$(GO) test -run XXX -bench . -benchmem -count 5 ./scenarios/ ./sim/... | tee bench.out
+
+# Bounded fuzzing of the loaders and the condition evaluator.
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzEvaluateCondition -fuzztime 20s ./controller/analysis/
+	$(GO) test -run XXX -fuzz FuzzSubstituteArgs -fuzztime 20s ./controller/analysis/
+	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime 20s ./api/manifests/

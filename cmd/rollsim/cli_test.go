@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func run(args ...string) (int, string, string) {
+	var out, errOut bytes.Buffer
+	code := execute(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestRunGoodScenarioExitsZero(t *testing.T) {
+	code, out, _ := run("run", "testdata/good.yaml")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	if !strings.Contains(out, "=== PASS good") || !strings.Contains(out, "RolloutCompleted") {
+		t.Fatalf("text report lacks verdict or timeline:\n%s", out)
+	}
+}
+
+func TestFailedExpectationExitsOne(t *testing.T) {
+	code, out, _ := run("run", "testdata/failing.yaml")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	if !strings.Contains(out, "=== FAIL failing") || !strings.Contains(out, "timeout") {
+		t.Fatalf("report should say the run timed out waiting at the manual gate:\n%s", out)
+	}
+}
+
+func TestBadInputExitsTwoWithFileLineField(t *testing.T) {
+	cases := []struct {
+		file string
+		want []string
+	}{
+		{"testdata/syntax.yaml", []string{"testdata/syntax.yaml:5:", "YAML syntax error"}},
+		{"testdata/unknown-field.yaml", []string{"testdata/unknown-field.yaml:8:", "spec.actoins", `unknown field "actoins"`}},
+		{"testdata/unknown-step.yaml", []string{"bad-rollout/rollout.yaml:13:", "spec.strategy.canary.steps[2].setWieght", "unknown field"}},
+		{"testdata/unmatched-image.yaml", []string{"testdata/unmatched-image.yaml:9:", "spec.actions[0].setImage.image", "matches no version"}},
+		{"testdata/does-not-exist.yaml", []string{"testdata/does-not-exist.yaml", "no such file"}},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			code, _, errOut := run("run", c.file)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr:\n%s", code, errOut)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
+
+// A bad file does not stop the others: they run and are reported, and the
+// exit code is 2.
+func TestBadInputDoesNotStopOtherScenarios(t *testing.T) {
+	code, out, _ := run("run", "--output", "json", "testdata/unknown-field.yaml", "testdata/good.yaml")
+	if code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	var doc struct {
+		SchemaVersion int `json:"schemaVersion"`
+		Scenarios     []struct {
+			Scenario  string `json:"scenario"`
+			File      string `json:"file"`
+			Passed    bool   `json:"passed"`
+			ErrorKind string `json:"errorKind"`
+			Timeline  []struct {
+				AtMs int64  `json:"atMs"`
+				Verb string `json:"verb"`
+			} `json:"timeline"`
+		} `json:"scenarios"`
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("JSON output does not parse: %v\n%s", err, out)
+	}
+	if doc.SchemaVersion != 1 || len(doc.Scenarios) != 2 {
+		t.Fatalf("unexpected document: %+v", doc)
+	}
+	// sorted by file path
+	if doc.Scenarios[0].File != "testdata/good.yaml" || !doc.Scenarios[0].Passed || len(doc.Scenarios[0].Timeline) == 0 {
+		t.Fatalf("good scenario not run or not first: %+v", doc.Scenarios[0])
+	}
+	if doc.Scenarios[1].ErrorKind != "input" || doc.Scenarios[1].Passed {
+		t.Fatalf("bad scenario not reported as input error: %+v", doc.Scenarios[1])
+	}
+}
+
+func TestUnknownOutputFormat(t *testing.T) {
+	code, _, errOut := run("run", "--output", "yaml", "testdata/good.yaml")
+	if code != 2 || !strings.Contains(errOut, "--output") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
