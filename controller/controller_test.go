@@ -159,12 +159,12 @@ func TestStepString(t *testing.T) {
 	r := int32(1)
 	d := intstrFromString("3m")
 	cases := map[string]v1alpha1.CanaryStep{
-		"setWeight: 40":                            {SetWeight: &w},
-		"pause":                                    {Pause: &v1alpha1.RolloutPause{}},
-		"pause: 3m":                                {Pause: &v1alpha1.RolloutPause{Duration: &d}},
-		"setCanaryScale{replicas: 1}":              {SetCanaryScale: &v1alpha1.SetCanaryScale{Replicas: &r}},
+		"setWeight: 40":               {SetWeight: &w},
+		"pause":                       {Pause: &v1alpha1.RolloutPause{}},
+		"pause: 3m":                   {Pause: &v1alpha1.RolloutPause{Duration: &d}},
+		"setCanaryScale{replicas: 1}": {SetCanaryScale: &v1alpha1.SetCanaryScale{Replicas: &r}},
 		"setCanaryScale{matchTrafficWeight: true}": {SetCanaryScale: &v1alpha1.SetCanaryScale{MatchTrafficWeight: true}},
-		"analysis":                                 {Analysis: &v1alpha1.RolloutAnalysis{}},
+		"analysis": {Analysis: &v1alpha1.RolloutAnalysis{}},
 	}
 	for want, step := range cases {
 		if got := StepString(step); got != want {
