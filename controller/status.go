@@ -186,55 +186,62 @@ func pauseCondition(ro *v1alpha1.Rollout, reason v1alpha1.PauseReason) *v1alpha1
 }
 
 // checkPausedConditions writes the Progressing condition's paused / resumed
-// / retry reasons. Like Argo, a change here ends the reconcile (the status
-// patch triggers the next one).
+// / retry reasons and the Paused condition, as Argo does. Like Argo, a
+// change here ends the reconcile (the status patch triggers the next one).
 func (c *rolloutContext) checkPausedConditions() error {
 	ro := c.ro
 	if ro.Status.ObservedGeneration != strconv.FormatInt(ro.Generation, 10) {
 		return nil
 	}
 	prog := getCondition(ro.Status.Conditions, v1alpha1.RolloutProgressing)
+	progPaused := prog != nil && prog.Reason == reasonRolloutPaused
+	abortCond := prog != nil && prog.Reason == reasonRolloutAborted
 	paused := len(ro.Status.PauseConditions) > 0 || ro.Spec.Paused
-	aborted := ro.Status.Abort
-	var cond *v1alpha1.RolloutCondition
-	switch {
-	case paused && !aborted && (prog == nil || prog.Reason != reasonRolloutPaused):
-		cond = &v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutPaused, Message: "Rollout is paused"}
-	case !paused && prog != nil && prog.Reason == reasonRolloutPaused:
-		cond = &v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutResumed, Message: "Rollout is resumed"}
-	case !aborted && prog != nil && prog.Reason == reasonRolloutAborted:
-		cond = &v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutRetry, Message: "Retrying Rollout after abort"}
-	}
-	pausedCond := getCondition(ro.Status.Conditions, v1alpha1.RolloutPaused)
-	wantPaused := corev1.ConditionFalse
-	if paused {
-		wantPaused = corev1.ConditionTrue
-	}
-	needPausedCond := !aborted && (pausedCond == nil && paused || pausedCond != nil && pausedCond.Status != wantPaused)
-	if cond == nil && !needPausedCond {
-		return nil
-	}
-	st := ro.Status.DeepCopy()
-	now := c.now()
-	if cond != nil {
-		setCondition(st, *cond, now)
-		switch cond.Reason {
-		case reasonRolloutPaused:
+	completed := ro.Status.StableRS != "" && ro.Status.StableRS == ro.Status.CurrentPodHash
+	var updates []v1alpha1.RolloutCondition
+	var events [][2]string
+	if paused != progPaused && !abortCond && !completed {
+		if paused {
+			updates = append(updates, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutPaused, Message: "Rollout is paused"})
 			reason := "manually paused"
 			if len(ro.Status.PauseConditions) > 0 {
 				reason = string(ro.Status.PauseConditions[0].Reason)
 			}
-			c.note("rollout", ro.Name, "event", "RolloutPaused", fmt.Sprintf("Rollout is paused (%s)", reason))
-		case reasonRolloutResumed:
-			c.note("rollout", ro.Name, "event", "RolloutResumed", "Rollout is resumed")
-		case reasonRolloutRetry:
-			c.note("rollout", ro.Name, "event", "RolloutRetry", "Retrying Rollout after abort")
+			events = append(events, [2]string{"RolloutPaused", fmt.Sprintf("Rollout is paused (%s)", reason)})
+		} else {
+			updates = append(updates, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutResumed, Message: "Rollout is resumed"})
+			events = append(events, [2]string{"RolloutResumed", "Rollout is resumed"})
 		}
 	}
-	if needPausedCond {
-		setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutPaused, Status: wantPaused, Reason: reasonRolloutPaused, Message: "Rollout is paused"}, now)
+	if !ro.Status.Abort && abortCond {
+		updates = append(updates, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutRetry, Message: "Retrying Rollout after abort"})
+		events = append(events, [2]string{"RolloutRetry", "Retrying Rollout after abort"})
 	}
+	pc := getCondition(ro.Status.Conditions, v1alpha1.RolloutPaused)
+	pausedTrue := pc != nil && pc.Status == corev1.ConditionTrue
+	if paused != pausedTrue && !abortCond {
+		st := corev1.ConditionFalse
+		if paused {
+			st = corev1.ConditionTrue
+		}
+		updates = append(updates, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutPaused, Status: st, Reason: reasonRolloutPaused, Message: "Rollout is paused"})
+	}
+	if len(updates) == 0 {
+		return nil
+	}
+	st := ro.Status.DeepCopy()
+	now := c.now()
+	for _, u := range updates {
+		setCondition(st, u, now)
+	}
+	st.ObservedGeneration = strconv.FormatInt(ro.Generation, 10)
 	st.Phase, st.Message = CalculatePhase(ro, st)
+	if equalStatus(&ro.Status, st) {
+		return nil
+	}
+	for _, e := range events {
+		c.note("rollout", ro.Name, "event", e[0], e[1])
+	}
 	if err := c.patchStatus(st); err != nil {
 		return err
 	}
