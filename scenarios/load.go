@@ -140,7 +140,7 @@ func (s *Scenario) validate() error {
 		case a.SetImage != nil && (a.SetImage.Rollout == "" || a.SetImage.Image == ""):
 			return s.errAt(path+".setImage", "expected rollout and image")
 		case a.Scale != nil && a.Scale.Rollout == "":
-			return s.errAt(path+".scale.rollout", "required")
+			return s.errAt(path+".scale.rollout", "required: the rollout to scale")
 		case a.Apply != nil && len(a.Apply.Manifests) == 0:
 			return s.errAt(path+".apply.manifests", "required: files to apply")
 		}
@@ -174,6 +174,13 @@ func (s *Scenario) validate() error {
 	for _, img := range images {
 		if _, ok := s.VersionOf(img); !ok {
 			return s.errAt("spec.initial", s.noVersion(img))
+		}
+	}
+	if u := sp.Until; u != nil && u.Timeout != nil {
+		for i, a := range sp.Actions {
+			if a.At.Duration >= u.Timeout.Duration {
+				return s.errAt(fmt.Sprintf("spec.actions[%d].at", i), fmt.Sprintf("action at %s is not before until.timeout %s: it would never run", a.At.Duration, u.Timeout.Duration))
+			}
 		}
 	}
 	if u := sp.Until; u != nil {

@@ -168,6 +168,9 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 		if ro, ok := o.(*v1alpha1.Rollout); ok {
 			rollouts = append(rollouts, ro)
 			if ro.Name == roName && (roNS == "" || ro.Namespace == roNS) {
+				if initial != nil {
+					return ErrInput, s.errAt("spec.initial.rollout", fmt.Sprintf("rollout %q is ambiguous: it is in namespaces %s and %s; write namespace/name", roName, initial.Namespace, ro.Namespace))
+				}
 				initial = ro
 			}
 			continue
@@ -351,6 +354,15 @@ func (r *runner) apply(a Action) error {
 		if err != nil {
 			return err
 		}
+		for _, o := range objs {
+			if ro, ok := o.(*v1alpha1.Rollout); ok {
+				for _, c := range ro.Spec.Template.Spec.Containers {
+					if _, ok := r.s.VersionOf(c.Image); !ok {
+						return fmt.Errorf("apply: rollout %s: %s", ro.Name, r.s.noVersion(c.Image))
+					}
+				}
+			}
+		}
 		if err := h.Apply(objs...); err != nil {
 			return err
 		}
@@ -391,7 +403,13 @@ func (r *runner) loop() (string, error) {
 		untilRollout = u.Rollout
 	}
 	if lastAction.Sub(r.t0) >= timeout {
-		return ErrInput, s.errAt("spec.until.timeout", fmt.Sprintf("timeout %s ends the run before the last action at %s", timeout, lastAction.Sub(r.t0)))
+		return ErrInput, s.errAt("spec.until.timeout", fmt.Sprintf("timeout %s does not leave time after the last action at %s", timeout, lastAction.Sub(r.t0)))
+	}
+	if untilRollout != "" {
+		ns, n := splitRef(untilRollout, r.ns)
+		if _, err := h.Rollout(ns, n); err != nil {
+			return ErrInput, s.errAt("spec.until.rollout", fmt.Sprintf("rollout %q is not in the manifests", untilRollout))
+		}
 	}
 	deadline := r.t0.Add(timeout)
 	type check struct {

@@ -100,8 +100,9 @@ type Version struct {
 	Startup *Duration `json:"startup,omitempty"`
 	// NeverReady pods never pass readiness.
 	NeverReady bool `json:"neverReady,omitempty"`
-	// Bad marks the version as faulty: its first appearance is the
-	// failureOnset anchor. Default: true when job.result is fail.
+	// Bad marks the version as faulty: the first setImage action that
+	// deploys it is the failureOnset anchor. Default: true when job.result
+	// is fail.
 	Bad *bool `json:"bad,omitempty"`
 	// Job is the outcome of an analysis Job run against this version.
 	Job *JobOutcome `json:"job,omitempty"`

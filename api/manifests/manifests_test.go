@@ -755,7 +755,13 @@ func FuzzDecode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		lines := bytes.Count(data, []byte("\n")) + 2
+		// Lines as YAML counts them: CRLF, CR, LF, NEL, LS and PS break
+		// lines.
+		norm := bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+		lines := 2 + bytes.Count(norm, []byte("\n")) + bytes.Count(norm, []byte("\r"))
+		for _, br := range []string{"\u0085", "\u2028", "\u2029"} {
+			lines += bytes.Count(norm, []byte(br))
+		}
 		check := func(name string, err error) {
 			if err == nil {
 				return

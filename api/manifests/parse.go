@@ -47,7 +47,7 @@ var bom = []byte("\xef\xbb\xbf")
 // positions. Empty documents are dropped. YAML syntax errors and duplicate
 // keys are reported here, with their lines.
 func splitDocuments(file string, data []byte, jsonFile bool) ([]*document, []*Error) {
-	data = bytes.TrimPrefix(data, bom)
+	data = normalizeCR(bytes.TrimPrefix(data, bom))
 	var chunks []chunk
 	if jsonFile {
 		if e := checkJSON(file, data); e != nil {
@@ -84,6 +84,23 @@ func splitDocuments(file string, data []byte, jsonFile bool) ([]*document, []*Er
 		docs = append(docs, d)
 	}
 	return docs, errs
+}
+
+// normalizeCR turns lone carriage returns, which YAML counts as line breaks,
+// into newlines, so that every line count agrees with the parser's. (CRLF
+// stays as it is.)
+func normalizeCR(data []byte) []byte {
+	if bytes.IndexByte(data, '\r') < 0 {
+		return data
+	}
+	out := make([]byte, len(data))
+	copy(out, data)
+	for i, b := range out {
+		if b == '\r' && (i+1 == len(out) || out[i+1] != '\n') {
+			out[i] = '\n'
+		}
+	}
+	return out
 }
 
 // splitChunks splits a YAML stream on lines that hold only "---" (and
