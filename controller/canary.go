@@ -643,6 +643,7 @@ func (c *rolloutContext) persist(st *v1alpha1.RolloutStatus) error {
 	ro := c.ro
 	st.ObservedGeneration = strconv.FormatInt(ro.Generation, 10)
 	prevPauses := ro.Status.PauseConditions
+	c.evaluateProgressDeadlineAbort(st)
 	c.pause.apply(st, c.now())
 	c.calculateConditions(st)
 	st.Phase, st.Message = CalculatePhase(ro, st)
@@ -670,6 +671,10 @@ func (c *rolloutContext) persist(st *v1alpha1.RolloutStatus) error {
 	if ro.Status.CurrentStepIndex != nil && st.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex != *st.CurrentStepIndex &&
 		*st.CurrentStepIndex != *ro.Status.CurrentStepIndex+1 {
 		c.note("rollout", ro.Name, "step", "StepIndex", fmt.Sprintf("step index %d → %d", *ro.Status.CurrentStepIndex, *st.CurrentStepIndex))
+	}
+	if equalStatus(&ro.Status, st) {
+		c.requeueStuckRollout(st)
+		return nil
 	}
 	return c.patchStatus(st)
 }

@@ -258,10 +258,11 @@ func (c *rolloutContext) calculateConditions(st *v1alpha1.RolloutStatus) {
 	paused := len(st.PauseConditions) > 0 || ro.Spec.Paused
 	aborted := c.pause.aborted()
 	healthy := c.rolloutHealthy(st)
+	becameUnhealthy := false
 	if !paused && healthy {
 		setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutHealthy, Status: corev1.ConditionTrue, Reason: reasonRolloutHealthy, Message: "Rollout is healthy"}, now)
 	} else if getCondition(st.Conditions, v1alpha1.RolloutHealthy) != nil {
-		setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutHealthy, Status: corev1.ConditionFalse, Reason: reasonRolloutHealthy, Message: "Rollout is not healthy"}, now)
+		becameUnhealthy = setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutHealthy, Status: corev1.ConditionFalse, Reason: reasonRolloutHealthy, Message: "Rollout is not healthy"}, now)
 	}
 	if aborted {
 		rev := int64(0)
@@ -276,21 +277,33 @@ func (c *rolloutContext) calculateConditions(st *v1alpha1.RolloutStatus) {
 			c.note("rollout", ro.Name, "aborted", reasonRolloutAborted, msg)
 		}
 	}
-	prog := getCondition(ro.Status.Conditions, v1alpha1.RolloutProgressing)
-	if !aborted && c.newRS != nil {
+	if !aborted {
+		rsName := ""
+		if c.newRS != nil {
+			rsName = c.newRS.Name
+		}
 		switch {
 		case healthy:
 			setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionTrue, Reason: reasonNewRSAvailable,
-				Message: fmt.Sprintf("ReplicaSet %q has successfully progressed.", c.newRS.Name)}, now)
-		case prog != nil && (prog.Reason == reasonRolloutPaused && paused):
-			// keep the paused reason while paused
-		case prog == nil || prog.Reason == reasonNewRSAvailable || prog.Reason == reasonRolloutAborted || prog.Reason == reasonRolloutRetry || prog.Reason == reasonRolloutResumed || prog.Reason == reasonRolloutPaused:
-			if st.CurrentPodHash != ro.Status.CurrentPodHash || prog == nil {
-				setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionTrue, Reason: reasonNewRSCreated,
-					Message: fmt.Sprintf("Created new replica set %q", c.newRS.Name)}, now)
-			} else {
-				setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionTrue, Reason: reasonRSUpdated,
-					Message: fmt.Sprintf("ReplicaSet %q is progressing.", c.newRS.Name)}, now)
+				Message: fmt.Sprintf("ReplicaSet %q has successfully progressed.", rsName)}, now)
+		case rolloutProgressing(ro, st) || becameUnhealthy:
+			reason, msg := reasonRSUpdated, fmt.Sprintf("ReplicaSet %q is progressing.", rsName)
+			if st.StableRS == st.CurrentPodHash && becameUnhealthy {
+				reason, msg = "ReplicaSetNotAvailable", "Rollout does not have minimum availability"
+			}
+			cond := v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionTrue, Reason: reason, Message: msg,
+				LastUpdateTime: metav1.NewTime(now), LastTransitionTime: metav1.NewTime(now)}
+			if cur := getCondition(st.Conditions, v1alpha1.RolloutProgressing); cur != nil {
+				if cur.Status == corev1.ConditionTrue {
+					cond.LastTransitionTime = cur.LastTransitionTime
+				}
+				removeCondition(st, v1alpha1.RolloutProgressing)
+			}
+			st.Conditions = append(st.Conditions, cond)
+		case !c.indefiniteStep() && !c.waitingForScaleDown() && c.timedOut(st):
+			msg := fmt.Sprintf("ReplicaSet %q has timed out progressing.", rsName)
+			if setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionFalse, Reason: reasonProgressDeadline, Message: msg}, now) {
+				c.note("rollout", ro.Name, "condition", reasonProgressDeadline, msg)
 			}
 		}
 	}
@@ -315,6 +328,104 @@ func (c *rolloutContext) calculateConditions(st *v1alpha1.RolloutStatus) {
 			setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutPaused, Status: pausedStatus, Reason: reasonRolloutPaused, Message: "Rollout is paused"}, now)
 		}
 	}
+}
+
+// rolloutProgressing is Argo's RolloutProgressing: any sign of progress
+// between the persisted status and the new one.
+func rolloutProgressing(ro *v1alpha1.Rollout, st *v1alpha1.RolloutStatus) bool {
+	old := ro.Status
+	progress := false
+	if ro.Spec.Strategy.Canary != nil {
+		progress = old.StableRS != st.StableRS ||
+			(old.CurrentStepIndex != nil && st.CurrentStepIndex != nil && *old.CurrentStepIndex != *st.CurrentStepIndex) ||
+			old.CurrentStepHash != st.CurrentStepHash
+	}
+	return st.UpdatedReplicas != old.UpdatedReplicas ||
+		st.Replicas-st.UpdatedReplicas < old.Replicas-old.UpdatedReplicas ||
+		st.ReadyReplicas > old.ReadyReplicas ||
+		st.AvailableReplicas > old.AvailableReplicas ||
+		progress
+}
+
+// progressDeadline is spec.progressDeadlineSeconds (default 600 s).
+func progressDeadline(ro *v1alpha1.Rollout) time.Duration {
+	if ro.Spec.ProgressDeadlineSeconds != nil {
+		return time.Duration(*ro.Spec.ProgressDeadlineSeconds) * time.Second
+	}
+	return 600 * time.Second
+}
+
+// timedOut is Argo's RolloutTimedOut over a status.
+func (c *rolloutContext) timedOut(st *v1alpha1.RolloutStatus) bool {
+	cond := getCondition(st.Conditions, v1alpha1.RolloutProgressing)
+	if cond == nil || cond.Reason == reasonRolloutAborted || cond.Reason == reasonRolloutPaused {
+		return false
+	}
+	if cond.Reason == reasonProgressDeadline {
+		return true
+	}
+	return cond.LastUpdateTime.Add(progressDeadline(c.ro)).Before(c.r.opts.Clock.Now())
+}
+
+// indefiniteStep: a pause, analysis or experiment step, or the Paused
+// condition, does not count against the progress deadline.
+func (c *rolloutContext) indefiniteStep() bool {
+	if c.ro.Spec.Strategy.Canary != nil {
+		if step, _ := currentStep(c.ro); step != nil && (step.Experiment != nil || step.Analysis != nil || step.Pause != nil) {
+			return true
+		}
+	}
+	pc := getCondition(c.ro.Status.Conditions, v1alpha1.RolloutPaused)
+	return pc != nil && pc.Status == corev1.ConditionTrue
+}
+
+func (c *rolloutContext) waitingForScaleDown() bool {
+	for _, rs := range c.otherRSs {
+		if _, ok := rs.Annotations[AnnotationScaleDownDeadline]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// evaluateProgressDeadlineAbort aborts a timed-out update when
+// progressDeadlineAbort is set, as Argo does inside the status persist.
+func (c *rolloutContext) evaluateProgressDeadlineAbort(st *v1alpha1.RolloutStatus) {
+	ro := c.ro
+	if !ro.Spec.ProgressDeadlineAbort || c.pause.aborted() {
+		return
+	}
+	if st.StableRS != "" && st.StableRS == st.CurrentPodHash {
+		return
+	}
+	if rolloutProgressing(ro, st) || c.indefiniteStep() || c.waitingForScaleDown() || !c.timedOut(&ro.Status) {
+		return
+	}
+	msg := fmt.Sprintf("Rollout %q has timed out progressing.", ro.Name)
+	if c.newRS != nil {
+		msg = fmt.Sprintf("ReplicaSet %q has timed out progressing.", c.newRS.Name)
+	}
+	c.pause.AddAbort(msg)
+}
+
+// requeueStuckRollout asks for a wake-up when the progress deadline would
+// pass (lastUpdateTime + deadline + 1 s), as Argo does when nothing changed.
+func (c *rolloutContext) requeueStuckRollout(st *v1alpha1.RolloutStatus) {
+	ro := c.ro
+	cur := getCondition(ro.Status.Conditions, v1alpha1.RolloutProgressing)
+	if cur == nil {
+		return
+	}
+	paused := len(ro.Status.PauseConditions) > 0 || ro.Spec.Paused
+	if c.rolloutHealthy(st) || cur.Reason == reasonProgressDeadline || paused || ro.Status.Abort || c.indefiniteStep() {
+		return
+	}
+	after := cur.LastUpdateTime.Add(progressDeadline(ro)).Sub(c.r.opts.Clock.Now())
+	if after < time.Second {
+		c.enqueueAfter(0)
+		return
+	}
+	c.enqueueAfter(after + time.Second)
 }
 
 // rolloutHealthy is Argo's RolloutHealthy for canary.
