@@ -647,22 +647,18 @@ func (c *rolloutContext) persist(st *v1alpha1.RolloutStatus) error {
 	c.pause.apply(st, c.now())
 	c.calculateConditions(st)
 	st.Phase, st.Message = CalculatePhase(ro, st)
-	for _, p := range st.PauseConditions {
-		if pauseCondition(ro, p.Reason) == nil {
-			detail := string(p.Reason)
+	// Argo's sendStateChangeEvents: RolloutPaused / RolloutResumed when the
+	// rollout goes from no pause condition to some, or back (not on abort).
+	if prev, cur := len(prevPauses) > 0, len(st.PauseConditions) > 0; prev != cur {
+		if cur {
+			p := st.PauseConditions[0]
+			detail := fmt.Sprintf("Rollout is paused (%s)", p.Reason)
 			if step, idx := currentStep(ro); step != nil && p.Reason == v1alpha1.PauseReasonCanaryPauseStep {
-				detail = fmt.Sprintf("step %d %s", *idx, StepString(*step))
+				detail += fmt.Sprintf(" at step %d %s", *idx, StepString(*step))
 			}
-			c.note("rollout", ro.Name, "paused", string(p.Reason), detail)
-		}
-	}
-	for _, p := range prevPauses {
-		found := false
-		for _, q := range st.PauseConditions {
-			found = found || q.Reason == p.Reason
-		}
-		if !found && !st.Abort {
-			c.note("rollout", ro.Name, "resumed", string(p.Reason), "pause condition removed")
+			c.note("rollout", ro.Name, "paused", "RolloutPaused", detail)
+		} else if st.AbortedAt == nil {
+			c.note("rollout", ro.Name, "resumed", "RolloutResumed", "Rollout is resumed")
 		}
 	}
 	if ro.Status.Abort != st.Abort && !st.Abort {

@@ -203,14 +203,8 @@ func (c *rolloutContext) checkPausedConditions() error {
 	if paused != progPaused && !abortCond && !completed {
 		if paused {
 			updates = append(updates, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutPaused, Message: "Rollout is paused"})
-			reason := "manually paused"
-			if len(ro.Status.PauseConditions) > 0 {
-				reason = string(ro.Status.PauseConditions[0].Reason)
-			}
-			events = append(events, [2]string{"RolloutPaused", fmt.Sprintf("Rollout is paused (%s)", reason)})
 		} else {
 			updates = append(updates, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutProgressing, Status: corev1.ConditionUnknown, Reason: reasonRolloutResumed, Message: "Rollout is resumed"})
-			events = append(events, [2]string{"RolloutResumed", "Rollout is resumed"})
 		}
 	}
 	if !ro.Status.Abort && abortCond {
@@ -240,7 +234,7 @@ func (c *rolloutContext) checkPausedConditions() error {
 		return nil
 	}
 	for _, e := range events {
-		c.note("rollout", ro.Name, "event", e[0], e[1])
+		c.note("rollout", ro.Name, "condition", e[0], e[1])
 	}
 	if err := c.patchStatus(st); err != nil {
 		return err
