@@ -430,7 +430,7 @@ func (s *Sim) startJobPod(ctx context.Context, ns, name string, uid types.UID, a
 		if !s.setPodPhase(ns, podName, corev1.PodRunning) {
 			return
 		}
-		s.notes.Add(actorCluster, "job/"+label, "started", "", fmt.Sprintf("attempt %d running against %s", attempt, target))
+		s.notes.Add(actorCluster, "job/"+label, "started", "", fmt.Sprintf("attempt %d of analysisrun %s running against %s", attempt, job.Annotations["analysisrun.argoproj.io/name"], target))
 		s.sched.After(b.Duration, "job pod done "+podName, func() {
 			phase, verb := corev1.PodFailed, "failed"
 			if b.Succeed {
