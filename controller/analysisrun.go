@@ -72,6 +72,9 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Analysis spec invalid: %v", err))
 	}
 	terminating := analysis.IsTerminating(run)
+	// Due times are compared with the precise clock (as Argo's time.Now);
+	// persisted timestamps use whole seconds.
+	precise := r.opts.Clock.Now().UTC()
 	var startedAt metav1.Time
 	if run.Status.StartedAt != nil {
 		startedAt = *run.Status.StartedAt
@@ -85,7 +88,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 				continue
 			}
 		}
-		take, resume := analysis.MeasurementDue(metric, result, startedAt.Time, now, terminating)
+		take, resume := analysis.MeasurementDue(metric, result, startedAt.Time, precise, terminating)
 		if !take && !resume {
 			continue
 		}
@@ -153,7 +156,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if run.Status.Phase.Completed() {
 		return reconcile.Result{}, r.deleteJobs(ctx, run)
 	}
-	if next, ok := analysis.NextReconcileTime(run, metrics, now); ok {
+	if next, ok := analysis.NextReconcileTime(run, metrics, precise); ok {
 		d := next.Sub(r.opts.Clock.Now())
 		if d < 0 {
 			d = 0

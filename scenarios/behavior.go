@@ -8,7 +8,10 @@ import (
 )
 
 // behavior answers the cluster from the scenario's versions.
-type behavior struct{ s *Scenario }
+type behavior struct {
+	s  *Scenario
+	ts *trafficSim // nil without spec.traffic
+}
 
 func (b *behavior) version(image string) (Version, bool) {
 	v, ok := b.s.VersionOf(image)
@@ -44,6 +47,19 @@ func (b *behavior) JobPod(target, metric string, attempt int) cluster.JobPodBeha
 	}
 	if v.Job.Duration != nil {
 		out.Duration = v.Job.Duration.Duration
+	}
+	if jt := v.Job.Traffic; jt != nil && b.ts != nil {
+		ts := b.ts
+		out.Outcome = func(start, end time.Time) (bool, string) {
+			req, errs := ts.probe(jt, start, end)
+			ok := errs <= jt.MaxErrors
+			verdict := "passes"
+			if !ok {
+				verdict = "fails"
+			}
+			return ok, fmt.Sprintf("sent %.0f requests, %.0f failed (threshold %.0f): %s", req, errs, jt.MaxErrors, verdict)
+		}
+		return out
 	}
 	out.Succeed = v.Job.Result == "succeed"
 	out.Reason = fmt.Sprintf("version %s: job %s", name, v.Job.Result)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rollsim/rollsim/api/manifests"
+	"github.com/rollsim/rollsim/sim/traffic"
 	"gopkg.in/yaml.v3"
 )
 
@@ -159,8 +160,41 @@ func (s *Scenario) validate() error {
 	}
 	for _, name := range sortedKeys(sp.Versions) {
 		v := sp.Versions[name]
-		if v.Job != nil && v.Job.Result != "succeed" && v.Job.Result != "fail" {
+		if v.Job != nil && v.Job.Traffic == nil && v.Job.Result != "succeed" && v.Job.Result != "fail" {
 			return s.errAt("spec.versions."+name+".job.result", fmt.Sprintf("expected succeed or fail, got %q", v.Job.Result))
+		}
+		if v.Job != nil && v.Job.Traffic != nil {
+			if v.Job.Result != "" {
+				return s.errAt("spec.versions."+name+".job", "expected either result or traffic, not both")
+			}
+			if sp.Traffic == nil {
+				return s.errAt("spec.versions."+name+".job.traffic", "needs spec.traffic (the traffic model) to route the job's requests")
+			}
+			if v.Job.Traffic.RPS < 0 || v.Job.Traffic.MaxErrors < 0 {
+				return s.errAt("spec.versions."+name+".job.traffic", "rps and maxErrors must not be negative")
+			}
+		}
+		if v.ErrorRate < 0 || v.ErrorRate > 1 {
+			return s.errAt("spec.versions."+name+".errorRate", fmt.Sprintf("must be between 0 and 1, got %v", v.ErrorRate))
+		}
+	}
+	for _, key := range sortedKeys(sp.Metrics) {
+		a := sp.Metrics[key]
+		if err := a.Validate(); err != nil {
+			return s.errAt("spec.metrics."+key, err.Error())
+		}
+		if a.Traffic != nil && sp.Traffic == nil {
+			return s.errAt("spec.metrics."+key+".traffic", "needs spec.traffic (the traffic model) to measure")
+		}
+	}
+	if sp.Traffic != nil {
+		if _, err := traffic.New(*sp.Traffic, s.trafficVersions(), time.Time{}); err != nil {
+			path := "spec"
+			if msg := err.Error(); strings.HasPrefix(msg, "traffic.") || strings.HasPrefix(msg, "versions.") {
+				field := strings.SplitN(msg, ":", 2)[0]
+				path = "spec." + field
+			}
+			return s.errAt(path, err.Error())
 		}
 	}
 	images := append(append([]string{}, sp.Initial.History...), sp.Initial.Image)
@@ -341,6 +375,15 @@ func splitPath(path string) []string {
 			out = append(out, p[i+1:j])
 			p = p[j+1:]
 		}
+	}
+	return out
+}
+
+// trafficVersions is the traffic model's view of the versions.
+func (s *Scenario) trafficVersions() map[string]traffic.VersionBehavior {
+	out := map[string]traffic.VersionBehavior{}
+	for name, v := range s.Spec.Versions {
+		out[name] = traffic.VersionBehavior{ErrorRate: v.ErrorRate, Latency: v.Latency}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -8,9 +9,11 @@ import (
 	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/benbjohnson/clock"
 	"github.com/rollsim/rollsim/api/manifests"
 	"github.com/rollsim/rollsim/controller"
 	"github.com/rollsim/rollsim/controller/replicas"
+	"github.com/rollsim/rollsim/fakeproviders"
 	"github.com/rollsim/rollsim/report"
 	"github.com/rollsim/rollsim/sim"
 	"github.com/rollsim/rollsim/sim/trace"
@@ -64,7 +67,10 @@ func baseName(p string) string {
 }
 
 type runner struct {
+	factory *fakeproviders.Factory
 	s       *Scenario
+	beh     *behavior
+	traffic *trafficSim
 	h       *sim.Harness
 	res     *Result
 	t0      time.Time
@@ -195,11 +201,33 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 			}
 		}
 	}
-	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: &behavior{s: s}})
+	var tmpls []*v1alpha1.AnalysisTemplate
+	var ctmpls []*v1alpha1.ClusterAnalysisTemplate
+	for _, o := range objs {
+		switch t := o.(type) {
+		case *v1alpha1.AnalysisTemplate:
+			tmpls = append(tmpls, t)
+		case *v1alpha1.ClusterAnalysisTemplate:
+			ctmpls = append(ctmpls, t)
+		}
+	}
+	factory := newFactory(s, fakeproviders.Templates(tmpls, ctmpls))
+	if err := factory.Check(factory.Templates...); err != nil {
+		return ErrInput, s.errAt("spec.metrics", err.Error())
+	}
+	r.factory = factory
+	beh := &behavior{s: s}
+	var hp *sim.Harness
+	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh,
+		Providers: func(c client.Client, clk clock.Clock) controller.ProviderFactory {
+			return &lateFactory{f: factory, wire: func() { wireFactory(factory, s, hp, c, clk) }}
+		}})
 	if err != nil {
 		return ErrRun, err
 	}
 	r.h = h
+	hp = h
+	r.beh = beh
 	sort.SliceStable(others, func(i, j int) bool {
 		_, a := others[i].(*corev1.Namespace)
 		_, b := others[j].(*corev1.Namespace)
@@ -268,6 +296,17 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	h.StartTimeline()
 	r.t0 = h.Now()
 	r.anchors["start"] = r.t0
+	if s.Spec.Traffic != nil {
+		ts, err := newTrafficSim(s, h, r.t0)
+		if err != nil {
+			return ErrInput, err
+		}
+		beh.ts = ts
+		r.traffic = ts
+		factory.Traffic = trafficQuery{ts: ts, t0: r.t0}
+		ts.sample()
+		h.OnSettled = ts.sample
+	}
 	return r.loop()
 }
 
@@ -677,3 +716,19 @@ func weights(ro *v1alpha1.Rollout, rss []appsv1ReplicaSet) (int32, int32) {
 }
 
 var errNoHarness = errors.New("no harness")
+
+// lateFactory wires the scenario's provider factory on first use, once the
+// harness it reads (random source, clock) exists.
+type lateFactory struct {
+	f     *fakeproviders.Factory
+	wire  func()
+	wired bool
+}
+
+func (l *lateFactory) NewProvider(ctx context.Context, rc controller.RunContext) (controller.Provider, error) {
+	if !l.wired {
+		l.wire()
+		l.wired = true
+	}
+	return l.f.NewProvider(ctx, rc)
+}

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/rollsim/rollsim/fakeproviders"
+	"github.com/rollsim/rollsim/sim/traffic"
 )
 
 // APIVersion and Kind of a scenario file.
@@ -69,9 +72,16 @@ type Spec struct {
 	Initial   Initial            `json:"initial"`
 	Cluster   ClusterSpec        `json:"cluster,omitempty"`
 	Versions  map[string]Version `json:"versions,omitempty"`
-	Actions   []Action           `json:"actions,omitempty"`
-	Until     *Until             `json:"until,omitempty"`
-	Expect    []Expectation      `json:"expect,omitempty"`
+	// Traffic turns on the traffic model: requests per second split the way
+	// the router splits them, per-version error rates and latency.
+	Traffic *traffic.Config `json:"traffic,omitempty"`
+	// Metrics answer the analysis metrics (every provider but Job), keyed
+	// by "metric" or "template/metric": a script over virtual time, per
+	// version, or derived from the traffic model.
+	Metrics map[string]fakeproviders.Answer `json:"metrics,omitempty"`
+	Actions []Action                        `json:"actions,omitempty"`
+	Until   *Until                          `json:"until,omitempty"`
+	Expect  []Expectation                   `json:"expect,omitempty"`
 }
 
 // Initial is the state at T+0: the rollout is deployed with history[0],
@@ -106,14 +116,32 @@ type Version struct {
 	Bad *bool `json:"bad,omitempty"`
 	// Job is the outcome of an analysis Job run against this version.
 	Job *JobOutcome `json:"job,omitempty"`
+	// ErrorRate is the fraction of requests this version answers with an
+	// error (traffic model).
+	ErrorRate float64 `json:"errorRate,omitempty"`
+	// Latency are this version's latency percentiles (traffic model).
+	Latency *traffic.Latency `json:"latency,omitempty"`
 }
 
-// JobOutcome is what an analysis job does against a version.
+// JobOutcome is what an analysis job does against a version: a scripted
+// result, or one derived from the requests it sends through the traffic
+// model.
 type JobOutcome struct {
 	// Duration: Running to finished (default 60s).
 	Duration *Duration `json:"duration,omitempty"`
-	// Result: succeed or fail.
-	Result string `json:"result"`
+	// Result: succeed or fail (scripted).
+	Result string `json:"result,omitempty"`
+	// Traffic: the job sends requests and fails above a threshold of errors.
+	Traffic *JobTraffic `json:"traffic,omitempty"`
+}
+
+// JobTraffic is a job that probes the service: rps requests per second with
+// the given headers for the job's duration, routed like any request; it
+// fails when more than maxErrors of them fail.
+type JobTraffic struct {
+	RPS       float64           `json:"rps,omitempty"`
+	Header    map[string]string `json:"header,omitempty"`
+	MaxErrors float64           `json:"maxErrors"`
 }
 
 // Action is one timed action.

@@ -101,7 +101,24 @@ func schemaJSONFields(t reflect.Type) (map[string]reflect.StructField, error) {
 		}
 		name, _, _ := strings.Cut(tag, ",")
 		if f.Anonymous && name == "" {
-			return nil, fmt.Errorf("%s.%s: embedded fields are not supported by this test", t.Name(), f.Name)
+			// An embedded struct's fields are promoted, as encoding/json does.
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() != reflect.Struct {
+				return nil, fmt.Errorf("%s.%s: embedded non-struct fields are not supported by this test", t.Name(), f.Name)
+			}
+			inner, err := schemaJSONFields(ft)
+			if err != nil {
+				return nil, err
+			}
+			for k, v := range inner {
+				if _, dup := out[k]; !dup {
+					out[k] = v
+				}
+			}
+			continue
 		}
 		if name == "" {
 			name = f.Name
@@ -181,6 +198,12 @@ func (w *schemaTypeWalker) walk(path string, typ reflect.Type, node map[string]a
 			w.errorf("%s: Go type %s is described by $defs/%s; name the def after the type", path, typ.Name(), name)
 		}
 		node = def
+	}
+	if typ.Kind() == reflect.Interface {
+		if _, has := node["type"]; has {
+			w.errorf("%s: an interface-typed field (any JSON value) must not constrain its type", path)
+		}
+		return
 	}
 	want := map[reflect.Kind]string{
 		reflect.String: "string", reflect.Bool: "boolean", reflect.Struct: "object", reflect.Map: "object", reflect.Slice: "array",

@@ -86,6 +86,9 @@ type Harness struct {
 	jobLabels  map[string]string // job name → timeline label
 	arOwner    map[string]string // analysis run → rollout
 	resync     *engine.Event
+	// OnSettled, when set, runs after every settled instant (the traffic
+	// model samples the routing there).
+	OnSettled func()
 }
 
 // New builds a harness with an empty cluster at engine.Epoch.
@@ -345,6 +348,9 @@ func (h *Harness) Step() (bool, error) {
 	}
 	if err := h.Settle(); err != nil {
 		return false, err
+	}
+	if h.OnSettled != nil {
+		h.OnSettled()
 	}
 	if errs := h.eng.Errors(); len(errs) > 0 {
 		return false, errs[0]

@@ -33,6 +33,9 @@ type JobPodBehavior struct {
 	Duration time.Duration // Running to finished
 	Succeed  bool
 	Reason   string // why it succeeds or fails, for the timeline
+	// Outcome, when set, decides at the end of the attempt (e.g. from the
+	// traffic the job sent while it ran) and overrides Succeed and Reason.
+	Outcome func(start, end time.Time) (succeed bool, reason string)
 }
 
 // Behavior answers the cluster's questions about workloads; scenarios
@@ -431,7 +434,11 @@ func (s *Sim) startJobPod(ctx context.Context, ns, name string, uid types.UID, a
 			return
 		}
 		s.notes.Add(actorCluster, "job/"+label, "started", "", fmt.Sprintf("attempt %d of analysisrun %s running against %s", attempt, job.Annotations["analysisrun.argoproj.io/name"], target))
+		started := s.now()
 		s.sched.After(b.Duration, "job pod done "+podName, func() {
+			if b.Outcome != nil {
+				b.Succeed, b.Reason = b.Outcome(started, s.now())
+			}
 			phase, verb := corev1.PodFailed, "failed"
 			if b.Succeed {
 				phase, verb = corev1.PodSucceeded, "succeeded"
