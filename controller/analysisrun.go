@@ -3,11 +3,13 @@ package controller
 import (
 	"context"
 	"fmt"
+	"reflect"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/controller/analysis"
 	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/types"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,6 +23,27 @@ const actorAnalysis = "analysis-controller"
 // the next measurement.
 type AnalysisRunReconciler struct {
 	opts Options
+	// resolved caches each run's metrics with its args substituted, by uid
+	// and generation (the spec, hence the result, cannot change without a
+	// new generation).
+	resolved map[types.UID]resolvedMetrics
+}
+
+type resolvedMetrics struct {
+	generation int64
+	metrics    []v1alpha1.Metric
+	err        error
+}
+
+func (r *AnalysisRunReconciler) resolve(run *v1alpha1.AnalysisRun) ([]v1alpha1.Metric, error) {
+	if c, ok := r.resolved[run.UID]; ok && run.UID != "" && c.generation == run.Generation {
+		return c.metrics, c.err
+	}
+	m, err := analysis.ResolveMetricsWithoutSecrets(run.Spec.Metrics, run.Spec.Args)
+	if run.UID != "" {
+		r.resolved[run.UID] = resolvedMetrics{generation: run.Generation, metrics: m, err: err}
+	}
+	return m, err
 }
 
 // NewAnalysisRunReconciler validates opts and returns a reconciler. Without
@@ -33,7 +56,7 @@ func NewAnalysisRunReconciler(opts Options) (*AnalysisRunReconciler, error) {
 	if opts.Providers == nil {
 		opts.Providers = JobProviderFactory{Client: opts.Client, Clock: opts.Clock}
 	}
-	return &AnalysisRunReconciler{opts: opts}, nil
+	return &AnalysisRunReconciler{opts: opts, resolved: map[types.UID]resolvedMetrics{}}, nil
 }
 
 var _ reconcile.Reconciler = (*AnalysisRunReconciler)(nil)
@@ -55,11 +78,12 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		return reconcile.Result{}, nil
 	}
 	if run.Status.Phase.Completed() {
+		delete(r.resolved, run.UID)
 		return reconcile.Result{}, r.deleteJobs(ctx, run)
 	}
 	orig := run.DeepCopy()
 	now := r.opts.now()
-	metrics, err := analysis.ResolveMetricsWithoutSecrets(run.Spec.Metrics, run.Spec.Args)
+	metrics, err := r.resolve(run)
 	if err != nil {
 		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Unable to resolve metric arguments: %v", err))
 	}
@@ -148,7 +172,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			r.note(run, "analysisrun", run.Name, "phase", "AnalysisRun"+string(phase), detail)
 		}
 	}
-	if !equality.Semantic.DeepEqual(orig.Status, run.Status) {
+	if !sameStatus(&orig.Status, &run.Status) {
 		if err := r.opts.Client.Status().Patch(ctx, run, client.MergeFrom(orig)); err != nil {
 			return reconcile.Result{}, fmt.Errorf("patch status of analysis run %s: %w", run.Name, err)
 		}
@@ -204,4 +228,11 @@ func (r *AnalysisRunReconciler) deleteJobs(ctx context.Context, run *v1alpha1.An
 		}
 	}
 	return nil
+}
+
+// sameStatus: reflect.DeepEqual is a cheap sufficient test (most reconciles
+// change nothing); only when it fails does the semantic comparison (times
+// by instant, quantities by value) decide.
+func sameStatus(a, b *v1alpha1.AnalysisRunStatus) bool {
+	return reflect.DeepEqual(a, b) || equality.Semantic.DeepEqual(a, b)
 }

@@ -86,6 +86,8 @@ type Factory struct {
 	Fallback controller.ProviderFactory
 	// Log records every call (may be nil).
 	Log *CallLog
+
+	memo map[string]memoAnswer
 }
 
 var _ controller.ProviderFactory = (*Factory)(nil)
@@ -179,6 +181,31 @@ func (f *Factory) perVersion(run *v1alpha1.AnalysisRun, key string, scripts map[
 // lookup finds a metric's answer: "<template>/<metric>" for the template
 // the run's metric came from, else "<metric>".
 func (f *Factory) lookup(run *v1alpha1.AnalysisRun, metric v1alpha1.Metric) (string, Answer, bool, error) {
+	// A run's metrics never change (a new spec is a new run), so the
+	// answer found for (run uid, metric) is memoised.
+	if run != nil && run.UID != "" {
+		k := string(run.UID) + "\x00" + metric.Name
+		if m, ok := f.memo[k]; ok {
+			return m.key, m.answer, m.found, m.err
+		}
+		key, a, found, err := f.lookupUncached(run, metric)
+		if f.memo == nil {
+			f.memo = map[string]memoAnswer{}
+		}
+		f.memo[k] = memoAnswer{key, a, found, err}
+		return key, a, found, err
+	}
+	return f.lookupUncached(run, metric)
+}
+
+type memoAnswer struct {
+	key    string
+	answer Answer
+	found  bool
+	err    error
+}
+
+func (f *Factory) lookupUncached(run *v1alpha1.AnalysisRun, metric v1alpha1.Metric) (string, Answer, bool, error) {
 	name := metric.Name
 	cands := f.templatesOf(run, name)
 	var keyed []string

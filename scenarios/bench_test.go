@@ -43,3 +43,49 @@ func benchScenario(b *testing.B, file string) {
 	b.ReportMetric(float64(events), "events/op")
 	b.ReportMetric(float64(wall.Nanoseconds())/float64(writes), "ns/write")
 }
+
+// BenchmarkHourWithoutAnalysis / BenchmarkHourWithAnalysis: a one-hour
+// virtual canary pause, without and with a background analysis measuring
+// every 10 s (target: with ≤ 3× without).
+func BenchmarkHourWithoutAnalysis(b *testing.B) {
+	benchScenario(b, "testdata/bench/hour.yaml")
+}
+
+func BenchmarkHourWithAnalysis(b *testing.B) {
+	benchScenario(b, "testdata/bench/hour-analysis.yaml")
+}
+
+// BenchmarkAnalysisOverhead runs both hour-long scenarios per iteration and
+// reports the ratio of their wall times and the cost of one measurement.
+func BenchmarkAnalysisOverhead(b *testing.B) {
+	without, err := scenarios.LoadFile("testdata/bench/hour.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	with, err := scenarios.LoadFile("testdata/bench/hour-analysis.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tWithout, tWith time.Duration
+	measurements := 0
+	for i := 0; i < b.N; i++ {
+		start := time.Now() // wall-clock ok: benchmark measurement
+		r := scenarios.Run(without, scenarios.RunOptions{})
+		tWithout += time.Since(start) // wall-clock ok: benchmark measurement
+		start = time.Now()            // wall-clock ok: benchmark measurement
+		r2 := scenarios.Run(with, scenarios.RunOptions{})
+		tWith += time.Since(start) // wall-clock ok: benchmark measurement
+		if !r.Passed() || !r2.Passed() {
+			b.Fatalf("bench scenarios failed: %s %s", r.Report.Error, r2.Report.Error)
+		}
+		measurements = 0
+		for _, rec := range r2.Report.Timeline {
+			if rec.Verb == "measured" {
+				measurements++
+			}
+		}
+	}
+	b.ReportMetric(float64(tWith)/float64(tWithout), "with/without")
+	b.ReportMetric(float64((tWith-tWithout).Nanoseconds())/float64(b.N)/float64(measurements), "ns/measurement")
+	b.ReportMetric(float64(measurements), "measurements/op")
+}

@@ -1,8 +1,11 @@
 package analysis
 
 import (
+	"sync"
+
 	"errors"
 	"fmt"
+	"github.com/expr-lang/expr/vm"
 	"math"
 	"reflect"
 	"strconv"
@@ -39,7 +42,7 @@ func EvaluateCondition(condition string, result any) (ok bool, err error) {
 		}
 	}()
 	env := conditionEnv(result)
-	program, err := expr.Compile(condition, expr.Env(env))
+	program, err := compileCondition(condition, env)
 	if err != nil {
 		return false, bareExprError(err)
 	}
@@ -216,4 +219,35 @@ func asFloat(in any) float64 {
 		return f
 	}
 	panic(fmt.Sprintf("asFloat() not supported on %v %v", reflect.TypeOf(in), in))
+}
+
+// compiled caches programs by condition and the dynamic type of result: a
+// program depends only on the types in its environment, and a rollout
+// evaluates the same few conditions hundreds of times.
+var compiled = struct {
+	sync.Mutex
+	m map[string]*vm.Program
+}{m: map[string]*vm.Program{}}
+
+const compiledCacheLimit = 1024
+
+func compileCondition(condition string, env map[string]any) (*vm.Program, error) {
+	key := fmt.Sprintf("%T\x00%s", env["result"], condition)
+	compiled.Lock()
+	p, ok := compiled.m[key]
+	compiled.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := expr.Compile(condition, expr.Env(env))
+	if err != nil {
+		return nil, err
+	}
+	compiled.Lock()
+	if len(compiled.m) >= compiledCacheLimit {
+		compiled.m = map[string]*vm.Program{}
+	}
+	compiled.m[key] = p
+	compiled.Unlock()
+	return p, nil
 }

@@ -178,9 +178,10 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 		if !ok || !ok2 {
 			return false, nil
 		}
+		// The tracker stores its own deep copy, so the caller's status can
+		// be used as is.
 		next = cur
-		sf.Set(reflect.ValueOf(obj.DeepCopyObject()).Elem().FieldByName("Status"))
-		_ = of
+		sf.Set(of)
 	} else {
 		next = obj.DeepCopyObject()
 		if sf, ok := statusField(next); ok {
@@ -189,14 +190,16 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 			}
 		}
 	}
-	if err := c.t.Update(gvr, next, obj.GetNamespace()); err != nil {
+	// A status write never changes the spec: skip the generation check.
+	c.t.statusWrite = status
+	err = c.t.Update(gvr, next, obj.GetNamespace())
+	c.t.statusWrite = false
+	if err != nil {
 		return true, fmt.Errorf("patch %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
 	}
-	stored, err := c.t.Get(gvr, obj.GetNamespace(), obj.GetName())
-	if err != nil {
-		return true, err
-	}
-	assign(obj, stored)
+	// next carries what was stored (the tracker kept its own copy), with
+	// the resourceVersion and generation the write gave it.
+	assign(obj, next)
 	obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	return true, nil
 }
