@@ -31,6 +31,9 @@ func (c *rolloutContext) trafficRouted() bool { return c.canary().TrafficRouting
 
 // currentStep returns the current step and index (index nil without steps).
 func currentStep(ro *v1alpha1.Rollout) (*v1alpha1.CanaryStep, *int32) {
+	if ro.Spec.Strategy.Canary == nil {
+		return nil, nil
+	}
 	steps := ro.Spec.Strategy.Canary.Steps
 	if len(steps) == 0 {
 		return nil, nil
@@ -203,10 +206,17 @@ func abortScaleDownDelay(ro *v1alpha1.Rollout) time.Duration {
 	return 30 * time.Second
 }
 
-// shouldDelayScaleDownOnAbort: traffic-routed canary aborted, with a delay
-// that is not 0 and, under dynamicStableScale, only when set explicitly.
+// shouldDelayScaleDownOnAbort: traffic-routed canary or blue-green aborted,
+// with a delay that is not 0 and, under dynamicStableScale, only when set
+// explicitly.
 func (c *rolloutContext) shouldDelayScaleDownOnAbort() bool {
-	if !c.pause.aborted() || c.stableRS == nil || !c.trafficRouted() {
+	if !c.pause.aborted() || c.stableRS == nil {
+		return false
+	}
+	if bg := c.ro.Spec.Strategy.BlueGreen; bg != nil {
+		return bg.AbortScaleDownDelaySeconds == nil || *bg.AbortScaleDownDelaySeconds != 0
+	}
+	if !c.trafficRouted() {
 		return false
 	}
 	d := c.canary().AbortScaleDownDelaySeconds
@@ -245,7 +255,9 @@ func (c *rolloutContext) scale(in ScaleIntent) error {
 		rs.Annotations = map[string]string{}
 	}
 	rs.Annotations[AnnotationDesiredReplicas] = strconv.Itoa(int(replicas.Replicas(c.ro)))
-	if to == 0 {
+	// Blue-green, like Argo, keeps the deadline of a ReplicaSet scaled to 0
+	// while the abort scale-down delay is in force.
+	if to == 0 && !(isBlueGreen(c.ro) && c.shouldDelayScaleDownOnAbort()) {
 		delete(rs.Annotations, AnnotationScaleDownDeadline)
 	}
 	if err := c.r.opts.Client.Patch(c.ctx, rs, patch); err != nil {
@@ -411,7 +423,7 @@ func (c *rolloutContext) isReferenced(rs *appsv1.ReplicaSet) bool {
 		return false
 	}
 	st := c.ro.Status
-	refs := []string{st.StableRS, st.CurrentPodHash}
+	refs := []string{st.StableRS, st.CurrentPodHash, st.BlueGreen.ActiveSelector, st.BlueGreen.PreviewSelector}
 	if w := st.Canary.Weights; w != nil {
 		refs = append(refs, w.Canary.PodTemplateHash, w.Stable.PodTemplateHash)
 	}
@@ -420,7 +432,13 @@ func (c *rolloutContext) isReferenced(rs *appsv1.ReplicaSet) bool {
 			return true
 		}
 	}
-	for _, name := range []string{c.canary().CanaryService, c.canary().StableService} {
+	var services []string
+	if bg := c.ro.Spec.Strategy.BlueGreen; bg != nil {
+		services = []string{bg.ActiveService, bg.PreviewService}
+	} else {
+		services = []string{c.canary().CanaryService, c.canary().StableService}
+	}
+	for _, name := range services {
 		if name == "" {
 			continue
 		}
@@ -621,11 +639,14 @@ func (c *rolloutContext) promoteStable(st *v1alpha1.RolloutStatus, reason string
 	c.pause.clearAll = true
 	c.pause.removeAbort = true
 	st.PromoteFull = false
-	n := int32(len(c.canary().Steps))
-	if n > 0 {
-		st.CurrentStepIndex = &n
-	} else {
-		st.CurrentStepIndex = nil
+	st.BlueGreen.ScaleUpPreviewCheckPoint = false
+	if c.canary() != nil {
+		n := int32(len(c.canary().Steps))
+		if n > 0 {
+			st.CurrentStepIndex = &n
+		} else {
+			st.CurrentStepIndex = nil
+		}
 	}
 	if st.StableRS != st.CurrentPodHash {
 		st.StableRS = st.CurrentPodHash
@@ -697,6 +718,9 @@ func (c *rolloutContext) isScalingEvent() bool {
 // progress, as Argo's scaling-event path does.
 func (c *rolloutContext) syncReplicasOnly() error {
 	c.note("rollout", c.ro.Name, "event", "ScalingEvent", fmt.Sprintf("spec.replicas is %d: resizing without step progress", replicas.Replicas(c.ro)))
+	if isBlueGreen(c.ro) {
+		return c.syncReplicasOnlyBlueGreen()
+	}
 	if _, err := c.reconcileCanaryReplicaSets(); err != nil {
 		return err
 	}

@@ -1,6 +1,6 @@
 // Package controller is rollsim's Argo Rollouts controller for the
-// argoproj.io/v1alpha1 API: the Rollout reconciler (canary strategy; blue-green
-// answers "not supported yet"), the AnalysisRun reconciler, the metric
+// argoproj.io/v1alpha1 API: the Rollout reconciler (canary and blue-green
+// strategies), the AnalysisRun reconciler, the metric
 // Provider interface and the Job provider. It runs on controller-runtime's
 // client.Client, reads time only from an injected clock.Clock, never starts
 // goroutines and never waits: it returns reconcile.Result{RequeueAfter} and

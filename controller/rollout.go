@@ -107,6 +107,7 @@ type rolloutContext struct {
 	pause     pauseContext
 	ars       currentAnalysisRuns
 	otherARs  []*v1alpha1.AnalysisRun
+	bg        blueGreenContext
 
 	requeue time.Duration
 }
@@ -114,6 +115,8 @@ type rolloutContext struct {
 type currentAnalysisRuns struct {
 	step       *v1alpha1.AnalysisRun
 	background *v1alpha1.AnalysisRun
+	pre        *v1alpha1.AnalysisRun // blue-green pre-promotion
+	post       *v1alpha1.AnalysisRun // blue-green post-promotion
 }
 
 func (c *rolloutContext) now() time.Time { return c.r.opts.now() }
@@ -212,9 +215,6 @@ func specReplicas(rs *appsv1.ReplicaSet) int32 {
 
 func (c *rolloutContext) run() error {
 	ro := c.ro
-	if ro.Spec.Strategy.BlueGreen != nil && ro.Spec.Strategy.Canary == nil {
-		return c.invalidSpec(fmt.Sprintf("strategy.blueGreen: %v", ErrNotSupported))
-	}
 	if msg := c.validate(); msg != "" {
 		return c.invalidSpec(msg)
 	}
@@ -229,6 +229,9 @@ func (c *rolloutContext) run() error {
 	}
 	if c.isScalingEvent() {
 		return c.syncReplicasOnly()
+	}
+	if isBlueGreen(ro) {
+		return c.rolloutBlueGreen()
 	}
 	return c.rolloutCanary()
 }

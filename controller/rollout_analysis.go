@@ -27,6 +27,7 @@ func (c *rolloutContext) loadAnalysisRuns() error {
 		return fmt.Errorf("list analysis runs of rollout %s: %w", c.ro.Name, err)
 	}
 	st := c.ro.Status.Canary
+	bg := c.ro.Status.BlueGreen
 	for i := range list.Items {
 		ar := &list.Items[i]
 		if !ownedBy(ar.OwnerReferences, "Rollout", c.ro.Name) {
@@ -37,6 +38,10 @@ func (c *rolloutContext) loadAnalysisRuns() error {
 			c.ars.step = ar
 		case st.CurrentBackgroundAnalysisRunStatus != nil && ar.Name == st.CurrentBackgroundAnalysisRunStatus.Name:
 			c.ars.background = ar
+		case bg.PrePromotionAnalysisRunStatus != nil && ar.Name == bg.PrePromotionAnalysisRunStatus.Name:
+			c.ars.pre = ar
+		case bg.PostPromotionAnalysisRunStatus != nil && ar.Name == bg.PostPromotionAnalysisRunStatus.Name:
+			c.ars.post = ar
 		default:
 			c.otherARs = append(c.otherARs, ar)
 		}
@@ -44,8 +49,13 @@ func (c *rolloutContext) loadAnalysisRuns() error {
 	return nil
 }
 
-// reconcileAnalysisRuns is Argo's canary part of reconcileAnalysisRuns.
+// reconcileAnalysisRuns is Argo's reconcileAnalysisRuns. Blue-green loads
+// its runs at the start of the reconcile (the pause and the active Service
+// read them first) and has its own pre/post-promotion part.
 func (c *rolloutContext) reconcileAnalysisRuns() error {
+	if isBlueGreen(c.ro) {
+		return c.reconcileBlueGreenAnalysisRuns()
+	}
 	if err := c.loadAnalysisRuns(); err != nil {
 		return err
 	}
@@ -287,6 +297,12 @@ func (c *rolloutContext) createAnalysisRun(ra *v1alpha1.RolloutAnalysis, infix, 
 			names = append(names, t.TemplateName)
 		}
 		what := strings.ToLower(runType)
+		switch runType {
+		case rolloutTypePrePromotion:
+			what = "pre-promotion"
+		case rolloutTypePostPromotion:
+			what = "post-promotion"
+		}
 		if stepIndex >= 0 {
 			what = fmt.Sprintf("step %d", stepIndex)
 		}

@@ -102,7 +102,18 @@ func CalculatePhase(ro *v1alpha1.Rollout, st *v1alpha1.RolloutStatus) (v1alpha1.
 	if st.AvailableReplicas < st.UpdatedReplicas {
 		return v1alpha1.RolloutPhaseProgressing, "updated replicas are still becoming available"
 	}
-	if ro.Spec.Strategy.Canary != nil {
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		if st.BlueGreen.ActiveSelector == "" || st.BlueGreen.ActiveSelector != st.CurrentPodHash {
+			return v1alpha1.RolloutPhaseProgressing, "active service cutover pending"
+		}
+		if st.StableRS == "" || st.StableRS != st.CurrentPodHash {
+			post := st.BlueGreen.PostPromotionAnalysisRunStatus
+			if bg.PostPromotionAnalysis != nil && (post == nil || !post.Status.Completed()) {
+				return v1alpha1.RolloutPhaseProgressing, "waiting for analysis to complete"
+			}
+			return v1alpha1.RolloutPhaseProgressing, "waiting for post-promotion verification to complete"
+		}
+	} else if ro.Spec.Strategy.Canary != nil {
 		if ro.Spec.Strategy.Canary.TrafficRouting == nil && st.Replicas > st.UpdatedReplicas {
 			return v1alpha1.RolloutPhaseProgressing, "old replicas are pending termination"
 		}
@@ -304,7 +315,14 @@ func (c *rolloutContext) calculateConditions(st *v1alpha1.RolloutStatus) {
 	r := replicas.Replicas(ro)
 	avail := corev1.ConditionFalse
 	availMsg := "Rollout does not have minimum availability"
-	if st.AvailableReplicas >= r {
+	if isBlueGreen(ro) {
+		// Blue-green: the active ReplicaSet is saturated.
+		for _, rs := range c.allRSs {
+			if st.BlueGreen.ActiveSelector != "" && podHash(rs) == st.BlueGreen.ActiveSelector && IsSaturated(ro, rs) {
+				avail, availMsg = corev1.ConditionTrue, "Rollout has minimum availability"
+			}
+		}
+	} else if st.AvailableReplicas >= r {
 		avail, availMsg = corev1.ConditionTrue, "Rollout has minimum availability"
 	}
 	setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutAvailable, Status: avail, Reason: reasonAvailable, Message: availMsg}, now)
@@ -329,6 +347,10 @@ func (c *rolloutContext) calculateConditions(st *v1alpha1.RolloutStatus) {
 func rolloutProgressing(ro *v1alpha1.Rollout, st *v1alpha1.RolloutStatus) bool {
 	old := ro.Status
 	progress := false
+	if ro.Spec.Strategy.BlueGreen != nil {
+		progress = old.BlueGreen.ActiveSelector != st.BlueGreen.ActiveSelector ||
+			old.BlueGreen.PreviewSelector != st.BlueGreen.PreviewSelector
+	}
 	if ro.Spec.Strategy.Canary != nil {
 		progress = old.StableRS != st.StableRS ||
 			(old.CurrentStepIndex != nil && st.CurrentStepIndex != nil && *old.CurrentStepIndex != *st.CurrentStepIndex) ||
@@ -422,10 +444,21 @@ func (c *rolloutContext) requeueStuckRollout(st *v1alpha1.RolloutStatus) {
 	c.enqueueAfter(after + time.Second)
 }
 
-// rolloutHealthy is Argo's RolloutHealthy for canary.
+// rolloutHealthy is Argo's RolloutHealthy. Blue-green: the active (and, when
+// configured, the preview) Service selects the current ReplicaSet; old
+// ReplicaSets do not count.
 func (c *rolloutContext) rolloutHealthy(st *v1alpha1.RolloutStatus) bool {
 	ro := c.ro
 	r := replicas.Replicas(ro)
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		if st.UpdatedReplicas != r || st.AvailableReplicas != r {
+			return false
+		}
+		if st.BlueGreen.ActiveSelector != st.CurrentPodHash {
+			return false
+		}
+		return bg.PreviewService == "" || st.BlueGreen.PreviewSelector == st.CurrentPodHash
+	}
 	if st.UpdatedReplicas != r || st.AvailableReplicas != r || st.Replicas != r {
 		return false
 	}

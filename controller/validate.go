@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/controller/analysis"
 	"github.com/rollsim/rollsim/controller/replicas"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -33,6 +34,9 @@ func (c *rolloutContext) validate() string {
 	}
 	if !sel.Matches(labels.Set(ro.Spec.Template.Labels)) {
 		return "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`"
+	}
+	if s.BlueGreen != nil {
+		return c.validateBlueGreen()
 	}
 	cs := s.Canary
 	m := replicas.MaxWeight(ro)
@@ -132,31 +136,106 @@ func (c *rolloutContext) validate() string {
 			}
 		}
 	}
-	var refs []v1alpha1.AnalysisTemplateRef
-	if cs.Analysis != nil {
-		refs = append(refs, cs.Analysis.Templates...)
-	}
-	for _, step := range cs.Steps {
-		if step.Analysis != nil {
-			refs = append(refs, step.Analysis.Templates...)
+	if cs.Analysis != nil && len(cs.Analysis.Templates) > 0 {
+		if msg := c.validateAnalysis("spec.strategy.canary.analysis.templates", &cs.Analysis.RolloutAnalysis, true); msg != "" {
+			return msg
 		}
 	}
-	for _, ref := range refs {
-		var err error
-		if ref.IsClusterScope() {
-			_, err = c.getClusterTemplate(ref.TemplateName)
-		} else {
-			_, err = c.getTemplate(ref.TemplateName)
-		}
-		if apierrors.IsNotFound(err) {
-			kind := "AnalysisTemplate"
-			if ref.IsClusterScope() {
-				kind = "ClusterAnalysisTemplate"
+	for i, step := range cs.Steps {
+		if step.Analysis != nil && len(step.Analysis.Templates) > 0 {
+			if msg := c.validateAnalysis(fmt.Sprintf("spec.strategy.canary.steps[%d].analysis.templates", i), step.Analysis, false); msg != "" {
+				return msg
 			}
-			return fmt.Sprintf("spec.strategy.canary.analysis.templates: Invalid value: %q: %s '%s' not found", ref.TemplateName, kind, ref.TemplateName)
 		}
-		if err != nil {
-			return err.Error()
+	}
+	return ""
+}
+
+// validateAnalysis is Argo's ValidateAnalysisTemplatesWithType for one
+// analysis: the templates exist, merge into one run with the rollout's args
+// (no duplicate metric, no conflicting argument), a step or pre/post analysis
+// has no metric that runs indefinitely, and a background analysis supplies
+// every argument its templates leave without a value.
+func (c *rolloutContext) validateAnalysis(path string, ra *v1alpha1.RolloutAnalysis, background bool) string {
+	templates, clusterTemplates, err := analysis.CollectTemplates(ra.Templates, c.getTemplate, c.getClusterTemplate)
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			for _, ref := range ra.Templates {
+				kind := "AnalysisTemplate"
+				var gerr error
+				if ref.IsClusterScope() {
+					kind = "ClusterAnalysisTemplate"
+					_, gerr = c.getClusterTemplate(ref.TemplateName)
+				} else {
+					_, gerr = c.getTemplate(ref.TemplateName)
+				}
+				if apierrors.IsNotFound(gerr) {
+					return fmt.Sprintf("%s: Invalid value: %q: %s '%s' not found", path, ref.TemplateName, kind, ref.TemplateName)
+				}
+			}
+		}
+		return fmt.Sprintf("%s: Invalid value: %v", path, err)
+	}
+	var names []string
+	for _, t := range templates {
+		names = append(names, t.Name)
+	}
+	for _, t := range clusterTemplates {
+		names = append(names, t.Name)
+	}
+	value := fmt.Sprintf("templateNames: %s", names)
+	var args []v1alpha1.Argument
+	for _, a := range ra.Args {
+		v := a.Value
+		if a.ValueFrom != nil && v == "" {
+			v = "value-from-placeholder"
+		}
+		val := v
+		args = append(args, v1alpha1.Argument{Name: a.Name, Value: &val})
+	}
+	if _, err := analysis.BuildRunSpec(templates, clusterTemplates, args, nil, nil); err != nil {
+		return fmt.Sprintf("%s: Invalid value: %q: %v", path, value, err)
+	}
+	for _, t := range templates {
+		if msg := c.validateTemplate(path, t.Name, t.Spec, background); msg != "" {
+			return msg
+		}
+	}
+	for _, t := range clusterTemplates {
+		if msg := c.validateTemplate(path, t.Name, t.Spec, background); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}
+
+func (c *rolloutContext) validateTemplate(path, name string, spec v1alpha1.AnalysisTemplateSpec, background bool) string {
+	if !background {
+		for _, m := range spec.Metrics {
+			if _, unbounded := analysis.EffectiveCount(m); unbounded {
+				count := "<nil>"
+				if m.Count != nil {
+					count = m.Count.String()
+				}
+				return fmt.Sprintf("%s: Invalid value: %q: AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", path, name, name, m.Name, count)
+			}
+		}
+		return ""
+	}
+	cs := c.ro.Spec.Strategy.Canary
+	for _, arg := range spec.Args {
+		if arg.Value != nil || arg.ValueFrom != nil {
+			continue
+		}
+		if cs == nil || cs.Analysis == nil || cs.Analysis.Args == nil {
+			return fmt.Sprintf("%s: Invalid value: %q: missing analysis arguments in rollout spec", path, name)
+		}
+		found := false
+		for _, ra := range cs.Analysis.Args {
+			found = found || ra.Name == arg.Name
+		}
+		if !found {
+			return fmt.Sprintf("%s: Invalid value: %q: %s", path, name, arg.Name)
 		}
 	}
 	return ""

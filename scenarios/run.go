@@ -35,6 +35,9 @@ type RunOptions struct {
 	Seed *int64
 	// MaxEvents bounds the engine (0 = 1,000,000).
 	MaxEvents int
+	// ShowAt captures the rollout tree at these offsets after T+0 (as
+	// `kubectl argo rollouts get rollout` shows it) into Result.Snapshots.
+	ShowAt []time.Duration
 }
 
 // Result is a finished run: the report and the harness, for Go tests that
@@ -43,6 +46,8 @@ type Result struct {
 	Report  report.Scenario
 	Harness *sim.Harness
 	T0      time.Time
+	// Snapshots are the trees asked for with RunOptions.ShowAt.
+	Snapshots []report.Snapshot
 }
 
 // Passed reports whether every expectation held and the run ended cleanly.
@@ -307,7 +312,7 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 		ts.sample()
 		h.OnSettled = ts.sample
 	}
-	return r.loop()
+	return r.loop(opts.ShowAt)
 }
 
 func setImage(ro *v1alpha1.Rollout, container, image string) error {
@@ -410,7 +415,7 @@ func (r *runner) apply(a Action) error {
 	return nil
 }
 
-func (r *runner) loop() (string, error) {
+func (r *runner) loop(showAt []time.Duration) (string, error) {
 	h := r.h
 	s := r.s
 	var actionErr error
@@ -462,6 +467,9 @@ func (r *runner) loop() (string, error) {
 			checks = append(checks, check{r.t0.Add(d), i})
 		}
 	}
+	for _, d := range showAt {
+		checks = append(checks, check{r.t0.Add(d), -1})
+	}
 	sort.SliceStable(checks, func(i, j int) bool { return checks[i].at.Before(checks[j].at) })
 	stateResults := map[int]report.Expectation{}
 	var holdSince *time.Time
@@ -477,6 +485,14 @@ func (r *runner) loop() (string, error) {
 		for len(checks) > 0 && (!more || checks[0].at.Before(next)) && !checks[0].at.After(deadline) {
 			c := checks[0]
 			checks = checks[1:]
+			if c.idx < 0 {
+				snaps := snapshots(h, r.t0)
+				for k := range snaps {
+					snaps[k].AtMs = c.at.Sub(r.t0).Milliseconds()
+				}
+				r.res.Snapshots = append(r.res.Snapshots, snaps...)
+				continue
+			}
 			stateResults[c.idx] = r.checkState(s.Spec.Expect[c.idx])
 		}
 		if fired == len(s.Spec.Actions) && r.untilHolds(untilRollout, phases) {
@@ -510,6 +526,9 @@ func (r *runner) loop() (string, error) {
 		}
 	}
 	for _, c := range checks {
+		if c.idx < 0 {
+			continue // the run ended before this --show-at time
+		}
 		stateResults[c.idx] = report.Expectation{Description: s.Spec.Expect[c.idx].Describe(), Passed: false,
 			Message: "the run ended before this time"}
 	}

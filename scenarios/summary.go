@@ -1,7 +1,12 @@
 package scenarios
 
 import (
+	"context"
 	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/controller"
@@ -64,4 +69,73 @@ func summarizeRun(ar *v1alpha1.AnalysisRun) report.AnalysisRun {
 			Failed: m.Failed, Inconclusive: m.Inconclusive, Errors: m.Error})
 	}
 	return out
+}
+
+// snapshots captures every rollout as `kubectl argo rollouts get` shows it.
+func snapshots(h *sim.Harness, t0 time.Time) []report.Snapshot {
+	var out []report.Snapshot
+	ros, err := h.Rollouts()
+	if err != nil {
+		return nil
+	}
+	rolls, runs := summarize(h)
+	now := h.Now()
+	for i := range ros {
+		ro := &ros[i]
+		s := report.Snapshot{AtMs: now.Sub(t0).Milliseconds(), Rollout: rolls[i], Strategy: "Canary"}
+		if ro.Spec.Strategy.BlueGreen != nil {
+			s.Strategy = "BlueGreen"
+		} else if ro.Spec.Strategy.Canary != nil {
+			s.Steps = len(ro.Spec.Strategy.Canary.Steps)
+		}
+		if ro.Spec.Replicas != nil {
+			s.Desired = *ro.Spec.Replicas
+		}
+		s.Current, s.Updated, s.Ready, s.Available = ro.Status.Replicas, ro.Status.UpdatedReplicas, ro.Status.ReadyReplicas, ro.Status.AvailableReplicas
+		rss, _ := h.ReplicaSets(ro.Namespace, ro.Name)
+		pods := &corev1.PodList{}
+		_ = h.Client().List(context.Background(), pods, client.InNamespace(ro.Namespace))
+		for j, rs := range rss {
+			node := report.RevisionNode{ReplicaSet: report.ReplicaSetNode{ReplicaSet: rolls[i].ReplicaSets[j],
+				AgeSec: int64(now.Sub(rs.CreationTimestamp.Time).Seconds())}}
+			node.Revision = node.ReplicaSet.Revision
+			if node.ReplicaSet.Role != "old" && len(rs.Spec.Template.Spec.Containers) > 0 {
+				s.Images = append(s.Images, report.ImageRole{Image: rs.Spec.Template.Spec.Containers[0].Image, Role: node.ReplicaSet.Role})
+			}
+			for _, p := range pods.Items {
+				if o, ok := ownerOf(&p, "ReplicaSet"); !ok || o != rs.Name {
+					continue
+				}
+				ready := false
+				for _, c := range p.Status.Conditions {
+					ready = ready || (c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue)
+				}
+				node.ReplicaSet.Pods = append(node.ReplicaSet.Pods, report.PodNode{Name: p.Name, Ready: ready, Phase: string(p.Status.Phase),
+					AgeSec: int64(now.Sub(p.CreationTimestamp.Time).Seconds())})
+			}
+			hash := rs.Labels[controller.LabelPodTemplateHash]
+			arList, _ := h.AnalysisRuns(ro.Namespace)
+			for k, ar := range arList {
+				if ar.Labels[controller.LabelPodTemplateHash] == hash {
+					for _, sr := range runs {
+						if sr.Name == arList[k].Name {
+							node.AnalysisRuns = append(node.AnalysisRuns, sr)
+						}
+					}
+				}
+			}
+			s.Revisions = append(s.Revisions, node)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func ownerOf(o client.Object, kind string) (string, bool) {
+	for _, r := range o.GetOwnerReferences() {
+		if r.Kind == kind {
+			return r.Name, true
+		}
+	}
+	return "", false
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"time"
 
 	"github.com/rollsim/rollsim/report"
 	"github.com/rollsim/rollsim/scenarios"
@@ -53,6 +54,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	var output string
 	var seed int64
+	var showAt []time.Duration
 	cmd := &cobra.Command{
 		Use:   "run FILE|DIR...",
 		Short: "Run scenario files (a directory runs every *.yaml in it)",
@@ -72,6 +74,8 @@ budget, else 0.`,
 			if cmd.Flags().Changed("seed") {
 				opts.Seed = &seed
 			}
+			opts.ShowAt = showAt
+			var trees []report.Snapshot
 			files, errs := scenarios.Expand(args...)
 			var results []report.Scenario
 			code := exitOK
@@ -85,6 +89,10 @@ budget, else 0.`,
 				}
 				r := scenarios.RunFile(f, opts)
 				results = append(results, r.Report)
+				trees = append(trees, r.Snapshots...)
+				if len(showAt) > 0 && len(r.Snapshots) == 0 && r.Report.ErrorKind != scenarios.ErrInput {
+					fmt.Fprintf(stderr, "rollsim: %s: the run ended before --show-at\n", f)
+				}
 				switch {
 				case r.Report.ErrorKind == scenarios.ErrInput:
 					fmt.Fprintln(stderr, "rollsim:", r.Report.Error)
@@ -103,6 +111,14 @@ budget, else 0.`,
 			if err != nil {
 				return err
 			}
+			if output == "text" {
+				for _, t := range trees {
+					fmt.Fprintln(stdout)
+					if err := report.WriteTree(stdout, t); err != nil {
+						return err
+					}
+				}
+			}
 			if code != exitOK {
 				return exitError{code}
 			}
@@ -111,5 +127,6 @@ budget, else 0.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "override every scenario's seed")
+	cmd.Flags().DurationSliceVar(&showAt, "show-at", nil, "print the rollout tree (as kubectl argo rollouts get) at these times after T+0, e.g. 5m30s")
 	return cmd
 }
