@@ -26,14 +26,65 @@ type Scenario struct {
 	Passed   bool   `json:"passed"`
 	// Error is set when the scenario could not run (bad input) or the run
 	// failed (timeout, step budget, livelock).
-	Error        string         `json:"error,omitempty"`
-	ErrorKind    string         `json:"errorKind,omitempty"` // input | timeout | budget | run
-	VirtualMs    int64          `json:"virtualMs"`
-	Seed         int64          `json:"seed"`
-	Expectations []Expectation  `json:"expectations"`
-	Rollouts     []Rollout      `json:"rollouts"`
-	AnalysisRuns []AnalysisRun  `json:"analysisRuns"`
-	Timeline     []trace.Record `json:"timeline"`
+	Error        string        `json:"error,omitempty"`
+	ErrorKind    string        `json:"errorKind,omitempty"` // input | timeout | budget | run
+	VirtualMs    int64         `json:"virtualMs"`
+	Seed         int64         `json:"seed"`
+	Expectations []Expectation `json:"expectations"`
+	Rollouts     []Rollout     `json:"rollouts"`
+	AnalysisRuns []AnalysisRun `json:"analysisRuns"`
+	// Outcomes are the per-rollout outcome metrics (time to promote,
+	// detect, abort, roll back; exposure).
+	Outcomes []Outcome `json:"outcomes"`
+	// Samples are the state after every instant at which it changed, for
+	// charts.
+	Samples  []Sample       `json:"samples,omitempty"`
+	Timeline []trace.Record `json:"timeline"`
+}
+
+// Outcome answers the questions users bring, for one rollout. Durations are
+// milliseconds; null when the thing never happened.
+type Outcome struct {
+	Rollout string `json:"rollout"`
+	// TimeToPromotionMs: from the first update after T+0 until the new
+	// version was declared stable.
+	TimeToPromotionMs *int64 `json:"timeToPromotionMs"`
+	// FailureOnsetMs: when the scenario says a bad version appeared.
+	FailureOnsetMs *int64 `json:"failureOnsetMs"`
+	// TimeToDetectMs: from the onset to the first Failed/Error measurement
+	// of the run that led to the abort.
+	TimeToDetectMs *int64 `json:"timeToDetectMs"`
+	// TimeToAbortMs: from the onset to the abort.
+	TimeToAbortMs *int64 `json:"timeToAbortMs"`
+	// TimeToRollbackMs: from the abort until the canary has no available
+	// pod, the stable has spec.replicas available and, under traffic
+	// routing, the router weight is 0.
+	TimeToRollbackMs *int64 `json:"timeToRollbackMs"`
+	// PeakCanaryWeight is the highest router weight (or pod share without
+	// traffic routing) the canary reached.
+	PeakCanaryWeight int32 `json:"peakCanaryWeight"`
+	// Exposure: requests served by each version and cohort (traffic model).
+	Exposure []Exposure `json:"exposure"`
+}
+
+// Exposure is what one version served to one cohort.
+type Exposure struct {
+	Version        string  `json:"version"`
+	Cohort         string  `json:"cohort"`
+	Requests       float64 `json:"requests"`
+	FailedRequests float64 `json:"failedRequests"`
+}
+
+// Sample is one rollout's state from AtMs until the next sample.
+type Sample struct {
+	AtMs       int64    `json:"atMs"`
+	Rollout    string   `json:"rollout"`
+	Weight     int32    `json:"weight"`
+	StablePods int32    `json:"stablePods"`
+	CanaryPods int32    `json:"canaryPods"`
+	OldPods    int32    `json:"oldPods"`
+	Phase      string   `json:"phase"`
+	ErrorRate  *float64 `json:"errorRate,omitempty"`
 }
 
 // Expectation is one checked expectation.

@@ -232,6 +232,17 @@ func (s *Scenario) validate() error {
 		if e.Never != nil {
 			forms++
 		}
+		if e.Outcome != nil {
+			forms++
+			if x := e.Outcome.Exposure; x != nil {
+				if x.Version == "" {
+					return s.errAt(path+".outcome.exposure.version", "required: the version whose exposure is bounded")
+				}
+				if sp.Traffic == nil {
+					return s.errAt(path+".outcome.exposure", "needs spec.traffic (exposure comes from the traffic model)")
+				}
+			}
+		}
 		if e.Within != nil {
 			forms++
 		}
@@ -240,7 +251,7 @@ func (s *Scenario) validate() error {
 			forms++
 		}
 		if forms != 1 {
-			return s.errAt(path, "expected exactly one form: a state check (at + rollout fields), an event check (within + event) or never")
+			return s.errAt(path, "expected exactly one form: a state check (at + rollout fields), an event check (within + event), never, or outcome")
 		}
 		if state {
 			if e.Rollout == "" {

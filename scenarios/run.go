@@ -61,7 +61,7 @@ func RunFile(path string, opts RunOptions) *Result {
 	s, err := LoadFile(path)
 	if err != nil {
 		return &Result{Report: report.Scenario{Scenario: baseName(path), File: path, ErrorKind: ErrInput, Error: err.Error(),
-			Expectations: []report.Expectation{}, Rollouts: []report.Rollout{}, AnalysisRuns: []report.AnalysisRun{}, Timeline: []trace.Record{}}}
+			Expectations: []report.Expectation{}, Rollouts: []report.Rollout{}, AnalysisRuns: []report.AnalysisRun{}, Outcomes: []report.Outcome{}, Timeline: []trace.Record{}}}
 	}
 	return Run(s, opts)
 }
@@ -72,6 +72,7 @@ func baseName(p string) string {
 }
 
 type runner struct {
+	sampler *sampler
 	factory *fakeproviders.Factory
 	s       *Scenario
 	beh     *behavior
@@ -97,7 +98,7 @@ func Run(s *Scenario, opts RunOptions) *Result {
 		seed = *opts.Seed
 	}
 	res := &Result{Report: report.Scenario{Scenario: s.Metadata.Name, File: s.File, Seed: seed,
-		Expectations: []report.Expectation{}, Rollouts: []report.Rollout{}, AnalysisRuns: []report.AnalysisRun{}, Timeline: []trace.Record{}}}
+		Expectations: []report.Expectation{}, Rollouts: []report.Rollout{}, AnalysisRuns: []report.AnalysisRun{}, Outcomes: []report.Outcome{}, Timeline: []trace.Record{}}}
 	r := &runner{s: s, res: res, anchors: map[string]time.Time{}}
 	kind, err := r.run(seed, opts)
 	if err != nil {
@@ -301,6 +302,8 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	h.StartTimeline()
 	r.t0 = h.Now()
 	r.anchors["start"] = r.t0
+	sp := &sampler{r: r, last: map[string]report.Sample{}}
+	r.sampler = sp
 	if s.Spec.Traffic != nil {
 		ts, err := newTrafficSim(s, h, r.t0)
 		if err != nil {
@@ -310,7 +313,13 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 		r.traffic = ts
 		factory.Traffic = trafficQuery{ts: ts, t0: r.t0}
 		ts.sample()
-		h.OnSettled = ts.sample
+	}
+	sp.sample()
+	h.OnSettled = func() {
+		if r.traffic != nil {
+			r.traffic.sample()
+		}
+		sp.sample()
 	}
 	return r.loop(opts.ShowAt)
 }
@@ -533,9 +542,13 @@ func (r *runner) loop(showAt []time.Duration) (string, error) {
 			Message: "the run ended before this time"}
 	}
 	records := h.Recorder().Records()
+	r.res.Report.Samples = r.sampler.samples
+	r.res.Report.Outcomes = r.outcomes(records, r.sampler.samples)
 	for i, e := range s.Spec.Expect {
 		var er report.Expectation
 		switch {
+		case e.Outcome != nil:
+			er = r.checkOutcome(e, r.res.Report.Outcomes)
 		case e.Never != nil:
 			er = r.checkNever(e, records)
 		case e.Within != nil:

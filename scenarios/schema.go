@@ -215,6 +215,36 @@ type Expectation struct {
 	Event        string         `json:"event,omitempty"`
 	Object       string         `json:"object,omitempty"`
 	Never        *EventSelector `json:"never,omitempty"`
+	// Outcome checks outcome metrics at the end of the run.
+	Outcome *OutcomeExpect `json:"outcome,omitempty"`
+}
+
+// OutcomeExpect bounds a rollout's outcome metrics (see docs/output.md).
+type OutcomeExpect struct {
+	// Rollout is "name" or "namespace/name"; empty = the first rollout.
+	Rollout             string          `json:"rollout,omitempty"`
+	TimeToPromotion     *Bound          `json:"timeToPromotion,omitempty"`
+	TimeToDetect        *Bound          `json:"timeToDetect,omitempty"`
+	TimeToAbort         *Bound          `json:"timeToAbort,omitempty"`
+	TimeToRollback      *Bound          `json:"timeToRollback,omitempty"`
+	MaxPeakCanaryWeight *int32          `json:"maxPeakCanaryWeight,omitempty"`
+	Exposure            *ExposureExpect `json:"exposure,omitempty"`
+}
+
+// Bound limits a duration; never: true requires that it never happened.
+type Bound struct {
+	Max   *Duration `json:"max,omitempty"`
+	Min   *Duration `json:"min,omitempty"`
+	Never bool      `json:"never,omitempty"`
+}
+
+// ExposureExpect limits what a version served (traffic model).
+type ExposureExpect struct {
+	Version           string   `json:"version"`
+	Cohort            string   `json:"cohort,omitempty"`
+	MaxRequests       *float64 `json:"maxRequests,omitempty"`
+	MinRequests       *float64 `json:"minRequests,omitempty"`
+	MaxFailedRequests *float64 `json:"maxFailedRequests,omitempty"`
 }
 
 // RoleCounts are pod counts by ReplicaSet role.
@@ -262,6 +292,36 @@ func (e Expectation) Describe() string {
 	}
 	var parts []string
 	switch {
+	case e.Outcome != nil:
+		parts = append(parts, "outcome of "+nonEmpty(e.Outcome.Rollout, "the rollout"))
+		o := e.Outcome
+		for _, b := range []struct {
+			n string
+			b *Bound
+		}{{"timeToPromotion", o.TimeToPromotion}, {"timeToDetect", o.TimeToDetect}, {"timeToAbort", o.TimeToAbort}, {"timeToRollback", o.TimeToRollback}} {
+			if b.b != nil {
+				parts = append(parts, b.n+" "+b.b.String())
+			}
+		}
+		if o.MaxPeakCanaryWeight != nil {
+			parts = append(parts, fmt.Sprintf("peak canary weight ≤ %d", *o.MaxPeakCanaryWeight))
+		}
+		if x := o.Exposure; x != nil {
+			d := "exposure of " + x.Version
+			if x.Cohort != "" {
+				d += " (cohort " + x.Cohort + ")"
+			}
+			if x.MaxRequests != nil {
+				d += fmt.Sprintf(" ≤ %v requests", *x.MaxRequests)
+			}
+			if x.MinRequests != nil {
+				d += fmt.Sprintf(" ≥ %v requests", *x.MinRequests)
+			}
+			if x.MaxFailedRequests != nil {
+				d += fmt.Sprintf(" ≤ %v failed", *x.MaxFailedRequests)
+			}
+			parts = append(parts, d)
+		}
 	case e.Never != nil:
 		parts = append(parts, "never "+selectorString(*e.Never))
 	case e.Within != nil:
@@ -323,4 +383,26 @@ func selectorString(s EventSelector) string {
 		out += " (" + s.Verb + ")"
 	}
 	return out
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// String renders a bound.
+func (b Bound) String() string {
+	if b.Never {
+		return "never"
+	}
+	var p []string
+	if b.Min != nil {
+		p = append(p, "≥ "+b.Min.Duration.String())
+	}
+	if b.Max != nil {
+		p = append(p, "≤ "+b.Max.Duration.String())
+	}
+	return strings.Join(p, " and ")
 }

@@ -1,0 +1,76 @@
+package scenarios_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/rollsim/rollsim/scenarios"
+)
+
+// The outcome metrics of the seed 000 v2 → error scenario agree with its
+// timeline: detection is the failed measurement, the abort is the
+// RolloutAborted record, and the error version's exposure is the header
+// cohort (5 % of 20 rps = 1 rps) from the moment its pod was ready until the
+// canary Service was switched back at the abort.
+func TestOutcomeMatchesTimeline(t *testing.T) {
+	r := scenarios.RunFile("library/seed000-v2-to-error-aborted-traffic.yaml", scenarios.RunOptions{})
+	if !r.Passed() {
+		t.Fatalf("scenario failed: %s", r.Report.Error)
+	}
+	if len(r.Report.Outcomes) != 1 {
+		t.Fatalf("outcomes: %+v", r.Report.Outcomes)
+	}
+	o := r.Report.Outcomes[0]
+	var measuredFailed, aborted, canaryReady, switchedBack int64 = -1, -1, -1, -1
+	for _, rec := range r.Report.Timeline {
+		switch {
+		case rec.Verb == "measured" && strings.Contains(rec.Detail, "→ Failed") && measuredFailed < 0:
+			measuredFailed = rec.AtMs
+		case rec.Verb == "aborted" && aborted < 0:
+			aborted = rec.AtMs
+		case rec.Verb == "ready" && strings.HasPrefix(rec.Object, "pod/progressive-demo-695bfcb67b") && canaryReady < 0:
+			canaryReady = rec.AtMs
+		case rec.Verb == "selector" && rec.Object == "service/progressive-demo-canary" && aborted >= 0:
+			switchedBack = rec.AtMs
+		}
+	}
+	if o.FailureOnsetMs == nil || *o.FailureOnsetMs != 0 {
+		t.Fatalf("failure onset %v, want T+0 (the setImage)", o.FailureOnsetMs)
+	}
+	if o.TimeToDetectMs == nil || *o.TimeToDetectMs != measuredFailed {
+		t.Fatalf("time to detect %v, want the failed measurement at %d ms", o.TimeToDetectMs, measuredFailed)
+	}
+	// ≈ T+2m20s plus two job-pod start-ups (2 s each), plus the job poll.
+	if d := *o.TimeToDetectMs; d < 144_000 || d > 150_000 {
+		t.Fatalf("time to detect %d ms, want ≈ 2m24s", d)
+	}
+	if o.TimeToAbortMs == nil || *o.TimeToAbortMs != aborted {
+		t.Fatalf("time to abort %v, want %d", o.TimeToAbortMs, aborted)
+	}
+	if o.TimeToRollbackMs == nil || *o.TimeToRollbackMs < 0 {
+		t.Fatalf("time to roll back %v", o.TimeToRollbackMs)
+	}
+	if o.TimeToPromotionMs != nil {
+		t.Fatal("the error version must never be promoted")
+	}
+	var errReq, errFailed, errDefault float64
+	for _, e := range o.Exposure {
+		if e.Version == "error" && e.Cohort == "canary-header" {
+			errReq, errFailed = e.Requests, e.FailedRequests
+		}
+		if e.Version == "error" && e.Cohort == "default" {
+			errDefault = e.Requests
+		}
+	}
+	want := float64(switchedBack-canaryReady) / 1000 // 1 rps
+	if canaryReady < 0 || switchedBack < 0 || math.Abs(errReq-want) > 0.01 {
+		t.Fatalf("error version served %.3f header requests, want %.3f (ready at %d, switched back at %d)", errReq, want, canaryReady, switchedBack)
+	}
+	if math.Abs(errFailed-errReq*0.5) > 0.01 {
+		t.Fatalf("failed %.3f of %.3f at error rate 0.5", errFailed, errReq)
+	}
+	if errDefault != 0 {
+		t.Fatalf("the default cohort must never reach the error version (weight stays 0), got %.3f", errDefault)
+	}
+}
