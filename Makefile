@@ -1,5 +1,6 @@
 # rollsim — see README.md. Every target installs what it needs itself.
 GO ?= go
+FUZZTIME ?= 20s
 
 .PHONY: demo test test-race lint bench fuzz build
 
@@ -26,6 +27,7 @@ bench:
 
 # Bounded fuzzing of the loaders and the condition evaluator.
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzEvaluateCondition -fuzztime 20s ./controller/analysis/
-	$(GO) test -run XXX -fuzz FuzzSubstituteArgs -fuzztime 20s ./controller/analysis/
-	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime 20s ./api/manifests/
+	$(GO) test -run XXX -fuzz FuzzEvaluateCondition -fuzztime $(FUZZTIME) ./controller/analysis/
+	$(GO) test -run XXX -fuzz FuzzSubstituteArgs -fuzztime $(FUZZTIME) ./controller/analysis/
+	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./api/manifests/
+	$(GO) test -run XXX -fuzz FuzzParseScenario -fuzztime $(FUZZTIME) ./scenarios/

@@ -257,7 +257,7 @@ func (c *rolloutContext) scale(in ScaleIntent) error {
 	rs.Annotations[AnnotationDesiredReplicas] = strconv.Itoa(int(replicas.Replicas(c.ro)))
 	// Blue-green, like Argo, keeps the deadline of a ReplicaSet scaled to 0
 	// while the abort scale-down delay is in force.
-	if to == 0 && !(isBlueGreen(c.ro) && c.shouldDelayScaleDownOnAbort()) {
+	if to == 0 && !c.shouldDelayScaleDownOnAbort() {
 		delete(rs.Annotations, AnnotationScaleDownDeadline)
 	}
 	if err := c.r.opts.Client.Patch(c.ctx, rs, patch); err != nil {
