@@ -398,3 +398,11 @@ func (s *Scenario) trafficVersions() map[string]traffic.VersionBehavior {
 	}
 	return out
 }
+
+func readFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", errors.Unwrap(err))}
+	}
+	return data, nil
+}

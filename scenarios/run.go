@@ -35,6 +35,10 @@ type RunOptions struct {
 	Seed *int64
 	// MaxEvents bounds the engine (0 = 1,000,000).
 	MaxEvents int
+	// Manifests, when set, replaces spec.manifests (paths as given, not
+	// relative to the scenario file): rollsim gate runs one suite against
+	// two sets of manifests this way.
+	Manifests []string
 	// ShowAt captures the rollout tree at these offsets after T+0 (as
 	// `kubectl argo rollouts get rollout` shows it) into Result.Snapshots.
 	ShowAt []time.Duration
@@ -154,6 +158,21 @@ func (r *runner) loadObjects(paths []string, field string) ([]client.Object, err
 	return out, nil
 }
 
+func (r *runner) loadObjectsAbs(paths []string) ([]client.Object, error) {
+	objs, err := manifests.Load(paths...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]client.Object, 0, len(objs))
+	for _, o := range objs {
+		if o.Obj.GetNamespace() == "" && !clusterScoped(o.Obj) {
+			o.Obj.SetNamespace(r.ns)
+		}
+		out = append(out, o.Obj)
+	}
+	return out, nil
+}
+
 func clusterScoped(o client.Object) bool {
 	switch o.(type) {
 	case *corev1.Namespace, *v1alpha1.ClusterAnalysisTemplate:
@@ -168,7 +187,13 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	if r.ns == "" {
 		r.ns = "default"
 	}
-	objs, err := r.loadObjects(s.Spec.Manifests, "spec.manifests")
+	var objs []client.Object
+	var err error
+	if opts.Manifests != nil {
+		objs, err = r.loadObjectsAbs(opts.Manifests)
+	} else {
+		objs, err = r.loadObjects(s.Spec.Manifests, "spec.manifests")
+	}
 	if err != nil {
 		return ErrInput, err
 	}
