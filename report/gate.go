@@ -83,20 +83,20 @@ func WriteGateMarkdown(w io.Writer, gs []GateScenario) error {
 }
 
 type gateSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
+	XMLName xml.Name    `xml:"testsuites"`
 	Suites  []gateSuite `xml:"testsuite"`
 }
 
 type gateSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
+	Name     string     `xml:"name,attr"`
+	Tests    int        `xml:"tests,attr"`
+	Failures int        `xml:"failures,attr"`
 	Cases    []gateCase `xml:"testcase"`
 }
 
 type gateCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
+	Name      string       `xml:"name,attr"`
+	Classname string       `xml:"classname,attr"`
 	Failure   *gateFailure `xml:"failure,omitempty"`
 }
 
