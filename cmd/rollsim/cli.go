@@ -49,6 +49,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetErr(stderr)
 	root.AddCommand(newRunCmd(stdout, stderr))
 	root.AddCommand(newGateCmd(stdout, stderr))
+	root.AddCommand(newValidateCmd(stdout, stderr))
 	return root
 }
 

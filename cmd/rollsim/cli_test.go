@@ -100,3 +100,26 @@ func TestUnknownOutputFormat(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestValidateReportsErrorsAndTraps(t *testing.T) {
+	code, out, _ := run("validate", "testdata/traps")
+	if code != 0 {
+		t.Fatalf("warnings alone must exit 0, got %d:\n%s", code, out)
+	}
+	for _, want := range []string{"it can never fail", "longer than the 2m0s of pauses", "no pause and no analysis"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing warning %q:\n%s", want, out)
+		}
+	}
+	if code, _, _ := run("validate", "--strict", "testdata/traps"); code != 1 {
+		t.Fatalf("--strict with warnings: exit %d, want 1", code)
+	}
+	code, out, _ = run("validate", "testdata/bad-rollout", "../../scenarios/testdata/lifecycle/invalid/missing-canary-service.yaml")
+	if code != 2 || !strings.Contains(out, "rollout.yaml:13: error: spec.strategy.canary.steps[2].setWieght") ||
+		!strings.Contains(out, "InvalidSpec") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	if code, out, _ := run("validate", "../../scenarios/testdata/seeds/04_Progressive"); code != 0 || !strings.Contains(out, "no problems found") {
+		t.Fatalf("the seed manifests are clean: exit %d\n%s", code, out)
+	}
+}
