@@ -35,6 +35,8 @@ type RunOptions struct {
 	Seed *int64
 	// MaxEvents bounds the engine (0 = 1,000,000).
 	MaxEvents int
+	// FailureOnset overrides the failure-onset anchor (offset after T+0).
+	FailureOnset *time.Duration
 	// Manifests, when set, replaces spec.manifests (paths as given, not
 	// relative to the scenario file): rollsim gate runs one suite against
 	// two sets of manifests this way.
@@ -76,18 +78,19 @@ func baseName(p string) string {
 }
 
 type runner struct {
-	sampler *sampler
-	factory *fakeproviders.Factory
-	s       *Scenario
-	beh     *behavior
-	traffic *trafficSim
-	h       *sim.Harness
-	res     *Result
-	t0      time.Time
-	ns      string
-	onset   *time.Time
-	anchors map[string]time.Time
-	results []report.Expectation
+	onsetOverride *time.Time
+	sampler       *sampler
+	factory       *fakeproviders.Factory
+	s             *Scenario
+	beh           *behavior
+	traffic       *trafficSim
+	h             *sim.Harness
+	res           *Result
+	t0            time.Time
+	ns            string
+	onset         *time.Time
+	anchors       map[string]time.Time
+	results       []report.Expectation
 }
 
 // Run runs a loaded scenario. Input problems found while running (manifests
@@ -346,6 +349,10 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 		}
 		sp.sample()
 	}
+	if opts.FailureOnset != nil {
+		t := r.t0.Add(*opts.FailureOnset)
+		r.onsetOverride = &t
+	}
 	return r.loop(opts.ShowAt)
 }
 
@@ -460,6 +467,9 @@ func (r *runner) loop(showAt []time.Duration) (string, error) {
 		if t := r.t0.Add(a.At.Duration); t.After(lastAction) {
 			lastAction = t
 		}
+	}
+	if r.onsetOverride != nil {
+		r.onset = r.onsetOverride
 	}
 	if r.onset != nil {
 		r.anchors["failureOnset"] = *r.onset

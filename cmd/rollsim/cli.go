@@ -50,6 +50,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newRunCmd(stdout, stderr))
 	root.AddCommand(newGateCmd(stdout, stderr))
 	root.AddCommand(newValidateCmd(stdout, stderr))
+	root.AddCommand(newReplayCmd(stdout, stderr))
 	return root
 }
 
@@ -69,8 +70,10 @@ budget, else 0.`,
   rollsim run scenarios/library --output json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if output != "text" && output != "json" {
-				return fmt.Errorf("--output: expected text or json, got %q", output)
+			switch output {
+			case "text", "json", "markdown", "junit", "html":
+			default:
+				return fmt.Errorf("--output: expected text, json, markdown, junit or html, got %q", output)
 			}
 			var opts scenarios.RunOptions
 			if cmd.Flags().Changed("seed") {
@@ -105,9 +108,16 @@ budget, else 0.`,
 			}
 			sort.SliceStable(results, func(i, j int) bool { return results[i].File < results[j].File })
 			var err error
-			if output == "json" {
+			switch output {
+			case "json":
 				err = report.WriteJSON(stdout, results)
-			} else {
+			case "markdown":
+				err = report.WriteMarkdown(stdout, results)
+			case "junit":
+				err = report.WriteJUnit(stdout, results)
+			case "html":
+				err = report.WriteHTML(stdout, results)
+			default:
 				err = report.WriteText(stdout, results)
 			}
 			if err != nil {
@@ -127,7 +137,7 @@ budget, else 0.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json, markdown (PR comment), junit (CI test report) or html (self-contained page with charts)")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "override every scenario's seed")
 	cmd.Flags().DurationSliceVar(&showAt, "show-at", nil, "print the rollout tree (as kubectl argo rollouts get) at these times after T+0, e.g. 5m30s")
 	return cmd

@@ -123,3 +123,31 @@ func TestValidateReportsErrorsAndTraps(t *testing.T) {
 		t.Fatalf("the seed manifests are clean: exit %d\n%s", code, out)
 	}
 }
+
+func TestReplayLadderAndWhatIf(t *testing.T) {
+	manifests := "../../scenarios/testdata/seeds/guestbook/background-analysis.yaml"
+	code, out, errOut := run("replay", manifests, "--rollout", "guestbook", "--image", "guestbook:v2",
+		"--metric", "success-rate=0.99", "--what-if", "--bad-metric", "success-rate=0.5")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, want := range []string{"T+5s       1/8 setWeight: 20", "8/8 pause: 10m", "Time to full promotion: 40m25s",
+		"step 0 (from the start)      10m5s        25m5s", "step 7 (at T+30m20s)         never"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("replay output lacks %q:\n%s", want, out)
+		}
+	}
+	code, _, errOut = run("replay", manifests, "--rollout", "guestbook", "--image", "guestbook:v2")
+	if code != 2 || !strings.Contains(errOut, "success-rate") {
+		t.Fatalf("a metric without an answer must exit 2 naming it: %d %q", code, errOut)
+	}
+}
+
+func TestRunOutputFormats(t *testing.T) {
+	for format, want := range map[string]string{"markdown": "good", "junit": "<testsuite", "html": "<svg"} {
+		code, out, errOut := run("run", "--output", format, "testdata/good.yaml")
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("--output %s: exit %d, lacks %q\n%s", format, code, want, errOut)
+		}
+	}
+}
