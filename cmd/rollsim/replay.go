@@ -112,7 +112,9 @@ the time to detect, to roll back, and the exposure.`,
 	return cmd
 }
 
-func fmtMs(ms int64) string { return (time.Duration(ms) * time.Millisecond).Truncate(time.Second).String() }
+func fmtMs(ms int64) string {
+	return (time.Duration(ms) * time.Millisecond).Truncate(time.Second).String()
+}
 
 func optMs(p *int64) string {
 	if p == nil {
