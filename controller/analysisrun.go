@@ -81,7 +81,9 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		delete(r.resolved, run.UID)
 		return reconcile.Result{}, r.deleteJobs(ctx, run)
 	}
-	orig := run.DeepCopy()
+	// The reconcile changes only the status: the patch base shares the
+	// (large) spec with run and deep-copies the status alone.
+	orig := &v1alpha1.AnalysisRun{TypeMeta: run.TypeMeta, ObjectMeta: run.ObjectMeta, Spec: run.Spec, Status: *run.Status.DeepCopy()}
 	now := r.opts.now()
 	metrics, err := r.resolve(run)
 	if err != nil {

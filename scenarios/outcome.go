@@ -18,10 +18,17 @@ type sampler struct {
 	r       *runner
 	samples []report.Sample
 	last    map[string]report.Sample
+	version uint64
+	sampled bool
 }
 
 func (sp *sampler) sample() {
 	h := sp.r.h
+	if v := h.StateVersion(); sp.sampled && v == sp.version && sp.r.traffic == nil {
+		return // nothing a sample reads has changed
+	} else {
+		sp.version, sp.sampled = v, true
+	}
 	ros, err := h.Rollouts()
 	if err != nil {
 		return

@@ -78,6 +78,9 @@ func baseName(p string) string {
 }
 
 type runner struct {
+	untilKnown    bool
+	untilVersion  uint64
+	untilValue    bool
 	onsetOverride *time.Time
 	sampler       *sampler
 	factory       *fakeproviders.Factory
@@ -599,6 +602,15 @@ func (r *runner) loop(showAt []time.Duration) (string, error) {
 }
 
 func (r *runner) untilHolds(rollout string, phases []string) bool {
+	if v := r.h.StateVersion(); r.untilKnown && v == r.untilVersion {
+		return r.untilValue
+	}
+	r.untilKnown, r.untilVersion = true, r.h.StateVersion()
+	r.untilValue = r.untilHoldsNow(rollout, phases)
+	return r.untilValue
+}
+
+func (r *runner) untilHoldsNow(rollout string, phases []string) bool {
 	ros, err := r.h.Rollouts()
 	if err != nil {
 		return false

@@ -86,6 +86,9 @@ type Harness struct {
 	jobLabels  map[string]string // job name → timeline label
 	arOwner    map[string]string // analysis run → rollout
 	resync     *engine.Event
+	// stateVersion counts writes to Rollouts, ReplicaSets and Pods: readers
+	// that derive something from them can skip work when it did not move.
+	stateVersion uint64
 	// OnSettled, when set, runs after every settled instant (the traffic
 	// model samples the routing there).
 	OnSettled func()
@@ -156,6 +159,10 @@ func (h *Harness) Recorder() *trace.Recorder { return h.rec }
 // Engine exposes the event loop (for step counts in benchmarks).
 func (h *Harness) Engine() *engine.Engine { return h.eng }
 
+// StateVersion changes whenever a Rollout, ReplicaSet, Pod, Service or
+// Ingress is written.
+func (h *Harness) StateVersion() uint64 { return h.stateVersion }
+
 // Writes is the number of store writes so far.
 func (h *Harness) Writes() int { return h.store.Writes() }
 
@@ -201,6 +208,10 @@ func (h *Harness) onChange(c cluster.Change) {
 		obj = c.Old
 	}
 	mark := func(kind int, ns, name string) { h.dirty[key{kind, ns, name}] = true }
+	switch c.Kind {
+	case "Rollout", "ReplicaSet", "Pod", "Service", "Ingress":
+		h.stateVersion++
+	}
 	switch c.Kind {
 	case "Rollout":
 		k := key{kindRollout, c.Namespace, c.Name}
