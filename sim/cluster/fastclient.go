@@ -178,10 +178,14 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 		if !ok || !ok2 {
 			return false, nil
 		}
-		// The tracker stores its own deep copy, so the caller's status can
-		// be used as is.
-		next = cur
-		sf.Set(of)
+		// A shallow copy of the stored object with the caller's status: the
+		// tracker stores its own deep copy, and cur stays intact as the
+		// change's old object.
+		nv := reflect.New(reflect.TypeOf(cur).Elem())
+		nv.Elem().Set(reflect.ValueOf(cur).Elem())
+		nv.Elem().FieldByName("Status").Set(of)
+		next = nv.Interface().(runtime.Object)
+		_ = sf
 	} else {
 		next = obj.DeepCopyObject()
 		if sf, ok := statusField(next); ok {
@@ -192,8 +196,10 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 	}
 	// A status write never changes the spec: skip the generation check.
 	c.t.statusWrite = status
+	c.t.knownOld = cur
 	err = c.t.Update(gvr, next, obj.GetNamespace())
 	c.t.statusWrite = false
+	c.t.knownOld = nil
 	if err != nil {
 		return true, fmt.Errorf("patch %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
 	}

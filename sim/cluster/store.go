@@ -116,6 +116,9 @@ type tracker struct {
 	// statusWrite marks a status-subresource write in progress (the spec
 	// is the stored one, so generation cannot change).
 	statusWrite bool
+	// knownOld is the stored object before this write, when the caller
+	// already read it (saves a copy).
+	knownOld runtime.Object
 	owners      map[types.UID][]objRef
 }
 
@@ -224,9 +227,11 @@ func (t *tracker) update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
-	old, err := t.upstream.Get(gvr, ns, acc.GetName())
-	if err != nil {
-		return err
+	old := t.knownOld
+	if old == nil {
+		if old, err = t.upstream.Get(gvr, ns, acc.GetName()); err != nil {
+			return err
+		}
 	}
 	oldAcc, _ := meta.Accessor(old)
 	gen := oldAcc.GetGeneration()
