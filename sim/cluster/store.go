@@ -119,7 +119,7 @@ type tracker struct {
 	// knownOld is the stored object before this write, when the caller
 	// already read it (saves a copy).
 	knownOld runtime.Object
-	owners      map[types.UID][]objRef
+	owners   map[types.UID][]objRef
 }
 
 var _ clienttesting.ObjectTracker = (*tracker)(nil)
