@@ -203,3 +203,23 @@ func TestCalculatePhaseOrder(t *testing.T) {
 		t.Fatalf("%s", p)
 	}
 }
+
+func TestUnbuiltSpecFieldsAreNotSupported(t *testing.T) {
+	for field, mutate := range map[string]func(*v1alpha1.Rollout){
+		"spec.workloadRef": func(ro *v1alpha1.Rollout) {
+			ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{Kind: "Deployment", Name: "d"}
+		},
+		"spec.restartAt": func(ro *v1alpha1.Rollout) {
+			t := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			ro.Spec.RestartAt = &t
+		},
+	} {
+		ro := canaryRollout()
+		mutate(ro)
+		c, _, _ := reconcileOnce(t, ro)
+		got := getRollout(t, c)
+		if got.Status.Phase != v1alpha1.RolloutPhaseDegraded || !strings.Contains(got.Status.Message, field+": not supported yet") {
+			t.Errorf("%s: phase %s message %q", field, got.Status.Phase, got.Status.Message)
+		}
+	}
+}

@@ -19,6 +19,14 @@ import (
 func (c *rolloutContext) validate() string {
 	ro := c.ro
 	s := ro.Spec.Strategy
+	switch {
+	case ro.Spec.WorkloadRef != nil:
+		return "spec.workloadRef: " + ErrNotSupported.Error()
+	case ro.Spec.RestartAt != nil:
+		return "spec.restartAt: " + ErrNotSupported.Error()
+	case ro.Spec.RollbackWindow != nil:
+		return "spec.rollbackWindow: " + ErrNotSupported.Error()
+	}
 	if s.Canary == nil && s.BlueGreen == nil {
 		return "spec.strategy: Invalid value: \"\": Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'"
 	}
