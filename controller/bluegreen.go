@@ -75,6 +75,9 @@ func (c *rolloutContext) rolloutBlueGreen() error {
 	if c.blueGreenTemplateChanged() {
 		return c.syncStatusBlueGreen()
 	}
+	if _, err := c.reconcilePodRestarts(); err != nil {
+		return err
+	}
 	if err := c.reconcileBlueGreenReplicaSets(); err != nil {
 		return err
 	}

@@ -92,6 +92,15 @@ func (c *rolloutContext) rolloutCanary() error {
 	if c.templateOrStepsChanged() {
 		return c.syncStatus()
 	}
+	restarted, err := c.reconcilePodRestarts()
+	if err != nil {
+		return err
+	}
+	if restarted > 0 {
+		// Availability counts no longer include the evicted pods: like
+		// Argo, end here so no scale-down happens on stale numbers.
+		return nil
+	}
 	if err := c.reconcileRevisionHistoryLimit(); err != nil {
 		return err
 	}
@@ -559,6 +568,7 @@ func (c *rolloutContext) syncStatus() error {
 	if c.templateOrStepsChanged() {
 		c.pause.clearAll = true
 		c.pause.removeAbort = true
+		st.RestartedAt = ro.Spec.RestartAt // new pods anyway (Argo's SetRestartedAt)
 		st.PromoteFull = false
 		st.Canary.CurrentStepAnalysisRunStatus = nil
 		st.Canary.CurrentBackgroundAnalysisRunStatus = nil

@@ -209,9 +209,8 @@ func TestUnbuiltSpecFieldsAreNotSupported(t *testing.T) {
 		"spec.workloadRef": func(ro *v1alpha1.Rollout) {
 			ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{Kind: "Deployment", Name: "d"}
 		},
-		"spec.restartAt": func(ro *v1alpha1.Rollout) {
-			t := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			ro.Spec.RestartAt = &t
+		"spec.rollbackWindow": func(ro *v1alpha1.Rollout) {
+			ro.Spec.RollbackWindow = &v1alpha1.RollbackWindowSpec{Revisions: 2}
 		},
 	} {
 		ro := canaryRollout()

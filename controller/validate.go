@@ -22,8 +22,6 @@ func (c *rolloutContext) validate() string {
 	switch {
 	case ro.Spec.WorkloadRef != nil:
 		return "spec.workloadRef: " + ErrNotSupported.Error()
-	case ro.Spec.RestartAt != nil:
-		return "spec.restartAt: " + ErrNotSupported.Error()
 	case ro.Spec.RollbackWindow != nil:
 		return "spec.rollbackWindow: " + ErrNotSupported.Error()
 	}

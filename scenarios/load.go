@@ -97,7 +97,7 @@ func (s *Scenario) Resolve(p string) string {
 	return filepath.Join(s.dir, p)
 }
 
-var actionKinds = "setImage, promote, promoteFull, abort, retry, pause, resume, scale or apply"
+var actionKinds = "setImage, promote, promoteFull, abort, retry, pause, resume, scale, restart or apply"
 
 func (s *Scenario) validate() error {
 	if s.APIVersion != APIVersion {
@@ -142,6 +142,8 @@ func (s *Scenario) validate() error {
 			return s.errAt(path+".setImage", "expected rollout and image")
 		case a.Scale != nil && a.Scale.Rollout == "":
 			return s.errAt(path+".scale.rollout", "required: the rollout to scale")
+		case a.Restart != nil && a.Restart.Rollout == "":
+			return s.errAt(path+".restart.rollout", "required: the rollout to restart")
 		case a.Apply != nil && len(a.Apply.Manifests) == 0:
 			return s.errAt(path+".apply.manifests", "required: files to apply")
 		}

@@ -437,6 +437,13 @@ func (r *runner) apply(a Action) error {
 	case a.Scale != nil:
 		ns, n := ref(a.Scale.Rollout)
 		return h.Scale(ns, n, a.Scale.Replicas)
+	case a.Restart != nil:
+		ns, n := ref(a.Restart.Rollout)
+		var in time.Duration
+		if a.Restart.In != nil {
+			in = a.Restart.In.Duration
+		}
+		return h.Restart(ns, n, in)
 	case a.Apply != nil:
 		objs, err := r.loadObjects(a.Apply.Manifests, "apply")
 		if err != nil {

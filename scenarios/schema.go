@@ -149,16 +149,17 @@ type Action struct {
 	// At is the time after T+0.
 	At Duration `json:"at"`
 	// Name makes the action an anchor for `within` expectations.
-	Name        string       `json:"name,omitempty"`
-	SetImage    *SetImage    `json:"setImage,omitempty"`
-	Promote     *RolloutRef  `json:"promote,omitempty"`
-	PromoteFull *RolloutRef  `json:"promoteFull,omitempty"`
-	Abort       *RolloutRef  `json:"abort,omitempty"`
-	Retry       *RolloutRef  `json:"retry,omitempty"`
-	Pause       *RolloutRef  `json:"pause,omitempty"`
-	Resume      *RolloutRef  `json:"resume,omitempty"`
-	Scale       *ScaleAction `json:"scale,omitempty"`
-	Apply       *ApplyAction `json:"apply,omitempty"`
+	Name        string         `json:"name,omitempty"`
+	SetImage    *SetImage      `json:"setImage,omitempty"`
+	Promote     *RolloutRef    `json:"promote,omitempty"`
+	PromoteFull *RolloutRef    `json:"promoteFull,omitempty"`
+	Abort       *RolloutRef    `json:"abort,omitempty"`
+	Retry       *RolloutRef    `json:"retry,omitempty"`
+	Pause       *RolloutRef    `json:"pause,omitempty"`
+	Resume      *RolloutRef    `json:"resume,omitempty"`
+	Scale       *ScaleAction   `json:"scale,omitempty"`
+	Restart     *RestartAction `json:"restart,omitempty"`
+	Apply       *ApplyAction   `json:"apply,omitempty"`
 }
 
 // RolloutRef addresses a rollout as "name" or "namespace/name".
@@ -177,6 +178,12 @@ type SetImage struct {
 type ScaleAction struct {
 	Rollout  string `json:"rollout"`
 	Replicas int32  `json:"replicas"`
+}
+
+// RestartAction is `kubectl argo rollouts restart`: spec.restartAt = now + in.
+type RestartAction struct {
+	Rollout string    `json:"rollout"`
+	In      *Duration `json:"in,omitempty"`
 }
 
 // ApplyAction applies manifests (relative to the scenario file).
@@ -273,7 +280,7 @@ func (a Action) kind() (string, int) {
 	for name, set := range map[string]bool{
 		"setImage": a.SetImage != nil, "promote": a.Promote != nil, "promoteFull": a.PromoteFull != nil,
 		"abort": a.Abort != nil, "retry": a.Retry != nil, "pause": a.Pause != nil, "resume": a.Resume != nil,
-		"scale": a.Scale != nil, "apply": a.Apply != nil,
+		"scale": a.Scale != nil, "apply": a.Apply != nil, "restart": a.Restart != nil,
 	} {
 		if set {
 			n++

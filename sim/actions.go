@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -197,6 +200,20 @@ func (h *Harness) Scale(ns, name string, replicas int32) error {
 	})
 	if err == nil {
 		h.Note(actorUser, "rollout/"+name, "action", "Scale", fmt.Sprintf("spec.replicas %d → %d", from, replicas))
+	}
+	return err
+}
+
+// Restart is `kubectl argo rollouts restart NAME [--in D]`: spec.restartAt
+// = now + in, in whole seconds.
+func (h *Harness) Restart(ns, name string, in time.Duration) error {
+	at := metav1.NewTime(h.Now().Add(in).UTC().Truncate(time.Second))
+	_, err := h.patchRollout(ns, name, func(ro *v1alpha1.Rollout) (bool, bool, error) {
+		ro.Spec.RestartAt = &at
+		return true, false, nil
+	})
+	if err == nil {
+		h.Note(actorUser, "rollout/"+name, "action", "Restart", "spec.restartAt = "+at.UTC().Format(time.RFC3339))
 	}
 	return err
 }
