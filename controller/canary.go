@@ -96,6 +96,9 @@ func (c *rolloutContext) rolloutCanary() error {
 	if err != nil {
 		return err
 	}
+	if err := c.reconcileWorkloadScaleDown(); err != nil {
+		return err
+	}
 	if restarted > 0 {
 		// Availability counts no longer include the evicted pods: like
 		// Argo, end here so no scale-down happens on stale numbers.

@@ -206,8 +206,9 @@ func TestCalculatePhaseOrder(t *testing.T) {
 
 func TestUnbuiltSpecFieldsAreNotSupported(t *testing.T) {
 	for field, mutate := range map[string]func(*v1alpha1.Rollout){
-		"spec.workloadRef": func(ro *v1alpha1.Rollout) {
-			ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{Kind: "Deployment", Name: "d"}
+		"spec.workloadRef.kind": func(ro *v1alpha1.Rollout) {
+			ro.Spec.Template = corev1.PodTemplateSpec{}
+			ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{Kind: "PodTemplate", Name: "d"}
 		},
 		"spec.rollbackWindow": func(ro *v1alpha1.Rollout) {
 			ro.Spec.RollbackWindow = &v1alpha1.RollbackWindowSpec{Revisions: 2}
@@ -217,7 +218,7 @@ func TestUnbuiltSpecFieldsAreNotSupported(t *testing.T) {
 		mutate(ro)
 		c, _, _ := reconcileOnce(t, ro)
 		got := getRollout(t, c)
-		if got.Status.Phase != v1alpha1.RolloutPhaseDegraded || !strings.Contains(got.Status.Message, field+": not supported yet") {
+		if got.Status.Phase != v1alpha1.RolloutPhaseDegraded || !strings.Contains(got.Status.Message, field+":") || !strings.Contains(got.Status.Message, "not supported yet") {
 			t.Errorf("%s: phase %s message %q", field, got.Status.Phase, got.Status.Message)
 		}
 	}

@@ -77,10 +77,15 @@ func (r *RolloutReconciler) Reconcile(ctx context.Context, req reconcile.Request
 		r.note(ro, "rollout", ro.Name, "spec", "", "spec.replicas defaulted to 1")
 		return reconcile.Result{}, nil
 	}
+	workloadMsg, err := r.resolveWorkloadRef(ctx, ro)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
 	c, err := r.newContext(ctx, ro)
 	if err != nil {
 		return reconcile.Result{}, err
 	}
+	c.workloadMsg = workloadMsg
 	if err := c.run(); err != nil {
 		if errors.Is(err, errEndReconcile) {
 			return reconcile.Result{RequeueAfter: c.requeue}, nil
@@ -110,6 +115,8 @@ type rolloutContext struct {
 	bg        blueGreenContext
 
 	requeue time.Duration
+	// workloadMsg is why spec.workloadRef could not be resolved ("" = fine).
+	workloadMsg string
 }
 
 type currentAnalysisRuns struct {
@@ -215,6 +222,9 @@ func specReplicas(rs *appsv1.ReplicaSet) int32 {
 
 func (c *rolloutContext) run() error {
 	ro := c.ro
+	if c.workloadMsg != "" {
+		return c.invalidSpec(c.workloadMsg)
+	}
 	if msg := c.validate(); msg != "" {
 		return c.invalidSpec(msg)
 	}

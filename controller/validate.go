@@ -20,8 +20,6 @@ func (c *rolloutContext) validate() string {
 	ro := c.ro
 	s := ro.Spec.Strategy
 	switch {
-	case ro.Spec.WorkloadRef != nil:
-		return "spec.workloadRef: " + ErrNotSupported.Error()
 	case ro.Spec.RollbackWindow != nil:
 		return "spec.rollbackWindow: " + ErrNotSupported.Error()
 	}

@@ -1,11 +1,13 @@
 package scenarios_test
 
 import (
+	"context"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/rollsim/rollsim/scenarios"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The outcome metrics of the seed 000 v2 → error scenario agree with its
@@ -72,5 +74,24 @@ func TestOutcomeMatchesTimeline(t *testing.T) {
 	}
 	if errDefault != 0 {
 		t.Fatalf("the default cohort must never reach the error version (weight stays 0), got %.3f", errDefault)
+	}
+}
+
+// workloadRef with scaleDown: progressively: the Deployment ends at 0
+// replicas once the Rollout took over, and no pod of it is left.
+func TestWorkloadRefDeploymentScaledDown(t *testing.T) {
+	r := scenarios.RunFile("library/lifecycle-workloadref-deployment.yaml", scenarios.RunOptions{})
+	if !r.Passed() {
+		t.Fatalf("scenario failed: %s", r.Report.Error)
+	}
+	d, err := r.Harness.Clientset().AppsV1().Deployments("default").Get(context.Background(), "app", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 || d.Status.Replicas != 0 {
+		t.Fatalf("Deployment app: spec %v, status %d; want 0 and 0", d.Spec.Replicas, d.Status.Replicas)
+	}
+	if got := d.Spec.Template.Spec.Containers[0].Image; got != "app:v2" {
+		t.Fatalf("set image must edit the Deployment's template, got %s", got)
 	}
 }

@@ -275,7 +275,16 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	}
 	images := append(append([]string{}, s.Spec.Initial.History...), s.Spec.Initial.Image)
 	first := initial.DeepCopy()
-	if err := setImage(first, s.Spec.Initial.Container, images[0]); err != nil {
+	if ref := first.Spec.WorkloadRef; ref != nil && ref.Kind == "Deployment" {
+		// The image lives in the referenced Deployment: it was applied with
+		// the other objects; set the first history image there.
+		if err := h.Settle(); err != nil {
+			return ErrRun, err
+		}
+		if err := h.SetDeploymentImage(first.Namespace, first.Name, ref.Name, s.Spec.Initial.Container, images[0]); err != nil {
+			return ErrInput, s.errAt("spec.initial", err.Error())
+		}
+	} else if err := setImage(first, s.Spec.Initial.Container, images[0]); err != nil {
 		return ErrInput, s.errAt("spec.initial.container", err.Error())
 	}
 	var toApply []client.Object

@@ -6,7 +6,9 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -54,6 +56,9 @@ func (h *Harness) patchRollout(ns, name string, mutate func(ro *v1alpha1.Rollout
 // SetImage is `kubectl argo rollouts set image NAME CONTAINER=IMAGE`;
 // container "" or "*" sets every container.
 func (h *Harness) SetImage(ns, name, container, image string) error {
+	if ro, err := h.Rollout(ns, name); err == nil && ro.Spec.WorkloadRef != nil && ro.Spec.WorkloadRef.Kind == "Deployment" {
+		return h.setDeploymentImage(ns, name, ro.Spec.WorkloadRef.Name, container, image)
+	}
 	var before []string
 	_, err := h.patchRollout(ns, name, func(ro *v1alpha1.Rollout) (bool, bool, error) {
 		found := false
@@ -216,4 +221,39 @@ func (h *Harness) Restart(ns, name string, in time.Duration) error {
 		h.Note(actorUser, "rollout/"+name, "action", "Restart", "spec.restartAt = "+at.UTC().Format(time.RFC3339))
 	}
 	return err
+}
+
+// SetDeploymentImage sets the image of a Deployment that a rollout
+// references (workloadRef); rollout names it in the timeline.
+func (h *Harness) SetDeploymentImage(ns, rollout, deployment, container, image string) error {
+	return h.setDeploymentImage(ns, rollout, deployment, container, image)
+}
+
+// setDeploymentImage is `set image` on a rollout with a workloadRef: the CLI
+// edits the referenced Deployment.
+func (h *Harness) setDeploymentImage(ns, rollout, deployment, container, image string) error {
+	ctx := context.Background()
+	d := &appsv1.Deployment{}
+	if err := h.store.Client().Get(ctx, types.NamespacedName{Namespace: ns, Name: deployment}, d); err != nil {
+		return fmt.Errorf("set image: workloadRef Deployment %s/%s: %w", ns, deployment, err)
+	}
+	orig := d.DeepCopy()
+	var before []string
+	found := false
+	for i := range d.Spec.Template.Spec.Containers {
+		c := &d.Spec.Template.Spec.Containers[i]
+		if container == "" || container == "*" || c.Name == container {
+			before = append(before, c.Image)
+			c.Image = image
+			found = true
+		}
+	}
+	if !found {
+		return fmt.Errorf("set image: Deployment %s/%s has no container %q", ns, deployment, container)
+	}
+	if err := h.store.Client().Patch(ctx, d, client.MergeFrom(orig)); err != nil {
+		return fmt.Errorf("set image on Deployment %s/%s: %w", ns, deployment, err)
+	}
+	h.Note(actorUser, "rollout/"+rollout, "action", "SetImage", fmt.Sprintf("image %s → %s (workloadRef Deployment %s)", strings.Join(before, ","), image, deployment))
+	return nil
 }

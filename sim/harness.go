@@ -43,13 +43,14 @@ type Config struct {
 // Reconcile-key kinds, in the order they are reconciled at one instant: the
 // cluster's own controllers first, then analysis, then rollouts.
 const (
-	kindReplicaSet = iota
+	kindDeployment = iota
+	kindReplicaSet
 	kindJob
 	kindAnalysisRun
 	kindRollout
 )
 
-var kindNames = []string{"ReplicaSet", "Job", "AnalysisRun", "Rollout"}
+var kindNames = []string{"Deployment", "ReplicaSet", "Job", "AnalysisRun", "Rollout"}
 
 type key struct {
 	kind      int
@@ -221,10 +222,20 @@ func (h *Harness) onChange(c cluster.Change) {
 			h.known[k] = true
 		}
 		mark(kindRollout, c.Namespace, c.Name)
+	case "Deployment":
+		mark(kindDeployment, c.Namespace, c.Name)
+		for k := range h.known { // rollouts may reference it (workloadRef)
+			if k.namespace == c.Namespace {
+				h.dirty[k] = true
+			}
+		}
 	case "ReplicaSet":
 		mark(kindReplicaSet, c.Namespace, c.Name)
 		if o, ok := ownerName(obj, "Rollout"); ok {
 			mark(kindRollout, c.Namespace, o)
+		}
+		if o, ok := ownerName(obj, "Deployment"); ok {
+			mark(kindDeployment, c.Namespace, o)
 		}
 	case "Pod":
 		if o, ok := ownerName(obj, "ReplicaSet"); ok {
@@ -322,6 +333,8 @@ func (h *Harness) Settle() error {
 		var res reconcile.Result
 		var err error
 		switch k.kind {
+		case kindDeployment:
+			err = h.sim.SyncDeployment(ctx, k.namespace, k.name)
 		case kindReplicaSet:
 			err = h.sim.SyncReplicaSet(ctx, k.namespace, k.name)
 		case kindJob:
@@ -334,7 +347,7 @@ func (h *Harness) Settle() error {
 		if err != nil {
 			// Argo's queue retries a failed reconcile with back-off; the
 			// error is in the timeline already for controller errors.
-			if k.kind == kindReplicaSet || k.kind == kindJob {
+			if k.kind == kindReplicaSet || k.kind == kindJob || k.kind == kindDeployment {
 				h.rec.Add("cluster", strings.ToLower(kindNames[k.kind])+"/"+k.name, "error", "SyncError", err.Error())
 			}
 			h.requeue(k, 10*time.Second)
