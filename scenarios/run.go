@@ -145,25 +145,16 @@ func splitRef(ref, defNS string) (string, string) {
 	return defNS, ref
 }
 
+// loadObjects loads manifests named relative to the scenario file.
 func (r *runner) loadObjects(paths []string, field string) ([]client.Object, error) {
 	var resolved []string
 	for _, p := range paths {
 		resolved = append(resolved, r.s.Resolve(p))
 	}
-	objs, err := manifests.Load(resolved...)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]client.Object, 0, len(objs))
-	for _, o := range objs {
-		if o.Obj.GetNamespace() == "" && !clusterScoped(o.Obj) {
-			o.Obj.SetNamespace(r.ns)
-		}
-		out = append(out, o.Obj)
-	}
-	return out, nil
+	return r.loadObjectsAbs(resolved)
 }
 
+// loadObjectsAbs loads manifests at paths as given, defaulting namespaces.
 func (r *runner) loadObjectsAbs(paths []string) ([]client.Object, error) {
 	objs, err := manifests.Load(paths...)
 	if err != nil {
