@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -61,15 +62,8 @@ func (h *Harness) SetImage(ns, name, container, image string) error {
 	}
 	var before []string
 	_, err := h.patchRollout(ns, name, func(ro *v1alpha1.Rollout) (bool, bool, error) {
-		found := false
-		for i := range ro.Spec.Template.Spec.Containers {
-			c := &ro.Spec.Template.Spec.Containers[i]
-			if container == "" || container == "*" || c.Name == container {
-				before = append(before, c.Image)
-				c.Image = image
-				found = true
-			}
-		}
+		var found bool
+		before, found = setContainerImage(&ro.Spec.Template.Spec, container, image)
 		if !found {
 			return false, false, fmt.Errorf("set image: rollout %s/%s has no container %q", ns, name, container)
 		}
@@ -238,16 +232,7 @@ func (h *Harness) setDeploymentImage(ns, rollout, deployment, container, image s
 		return fmt.Errorf("set image: workloadRef Deployment %s/%s: %w", ns, deployment, err)
 	}
 	orig := d.DeepCopy()
-	var before []string
-	found := false
-	for i := range d.Spec.Template.Spec.Containers {
-		c := &d.Spec.Template.Spec.Containers[i]
-		if container == "" || container == "*" || c.Name == container {
-			before = append(before, c.Image)
-			c.Image = image
-			found = true
-		}
-	}
+	before, found := setContainerImage(&d.Spec.Template.Spec, container, image)
 	if !found {
 		return fmt.Errorf("set image: Deployment %s/%s has no container %q", ns, deployment, container)
 	}
@@ -256,4 +241,18 @@ func (h *Harness) setDeploymentImage(ns, rollout, deployment, container, image s
 	}
 	h.Note(actorUser, "rollout/"+rollout, "action", "SetImage", fmt.Sprintf("image %s → %s (workloadRef Deployment %s)", strings.Join(before, ","), image, deployment))
 	return nil
+}
+
+// setContainerImage sets the image of the named container ("" or "*": all)
+// and returns the images it replaced.
+func setContainerImage(spec *corev1.PodSpec, container, image string) (before []string, found bool) {
+	for i := range spec.Containers {
+		c := &spec.Containers[i]
+		if container == "" || container == "*" || c.Name == container {
+			before = append(before, c.Image)
+			c.Image = image
+			found = true
+		}
+	}
+	return before, found
 }
