@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/controller/analysis"
@@ -27,6 +28,17 @@ type AnalysisRunReconciler struct {
 	// and generation (the spec, hence the result, cannot change without a
 	// new generation).
 	resolved map[types.UID]resolvedMetrics
+	// settled remembers runs whose last write left them at a fixed point:
+	// a reconcile of that very object at that very instant would change
+	// nothing (nothing due, nothing terminating), so it is skipped with
+	// the same wake-up.
+	settled map[types.UID]settledRun
+}
+
+type settledRun struct {
+	resourceVersion string
+	at              time.Time
+	result          reconcile.Result
 }
 
 type resolvedMetrics struct {
@@ -56,7 +68,7 @@ func NewAnalysisRunReconciler(opts Options) (*AnalysisRunReconciler, error) {
 	if opts.Providers == nil {
 		opts.Providers = JobProviderFactory{Client: opts.Client, Clock: opts.Clock}
 	}
-	return &AnalysisRunReconciler{opts: opts, resolved: map[types.UID]resolvedMetrics{}}, nil
+	return &AnalysisRunReconciler{opts: opts, resolved: map[types.UID]resolvedMetrics{}, settled: map[types.UID]settledRun{}}, nil
 }
 
 var _ reconcile.Reconciler = (*AnalysisRunReconciler)(nil)
@@ -79,7 +91,11 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	}
 	if run.Status.Phase.Completed() {
 		delete(r.resolved, run.UID)
+		delete(r.settled, run.UID)
 		return reconcile.Result{}, r.deleteJobs(ctx, run)
+	}
+	if sr, ok := r.settled[run.UID]; ok && run.UID != "" && sr.resourceVersion == run.ResourceVersion && sr.at.Equal(r.opts.Clock.Now()) {
+		return sr.result, nil
 	}
 	// The reconcile changes only the status: the patch base shares the
 	// (large) spec with run and deep-copies the status alone.
@@ -174,14 +190,17 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			r.note(run, "analysisrun", run.Name, "phase", "AnalysisRun"+string(phase), detail)
 		}
 	}
+	wrote := false
 	if !sameStatus(&orig.Status, &run.Status) {
 		if err := r.opts.Client.Status().Patch(ctx, run, client.MergeFrom(orig)); err != nil {
 			return reconcile.Result{}, fmt.Errorf("patch status of analysis run %s: %w", run.Name, err)
 		}
+		wrote = true
 	}
 	if run.Status.Phase.Completed() {
 		return reconcile.Result{}, r.deleteJobs(ctx, run)
 	}
+	res := reconcile.Result{}
 	if next, ok := analysis.NextReconcileTime(run, metrics, precise); ok {
 		d := next.Sub(r.opts.Clock.Now())
 		if d < 0 {
@@ -191,10 +210,39 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			if d == 0 {
 				d = 1
 			}
-			return reconcile.Result{RequeueAfter: d}, nil
+			res = reconcile.Result{RequeueAfter: d}
 		}
 	}
-	return reconcile.Result{}, nil
+	delete(r.settled, run.UID)
+	if wrote && r.atFixedPoint(run, metrics, precise) {
+		r.settled[run.UID] = settledRun{resourceVersion: run.ResourceVersion, at: r.opts.Clock.Now(), result: res}
+	}
+	return res, nil
+}
+
+// atFixedPoint reports whether reconciling run again at this instant would
+// change nothing: no metric is terminating the run, and no measurement is
+// due to be taken or resumed. (Assessment is idempotent: a completed
+// metric's phase never changes, and the run phase follows the metrics.)
+func (r *AnalysisRunReconciler) atFixedPoint(run *v1alpha1.AnalysisRun, metrics []v1alpha1.Metric, precise time.Time) bool {
+	terminating := analysis.IsTerminating(run)
+	if terminating || run.Status.StartedAt == nil {
+		return false
+	}
+	for _, m := range metrics {
+		idx := analysis.FindResult(run, m.Name)
+		var result *v1alpha1.MetricResult
+		if idx >= 0 {
+			result = &run.Status.MetricResults[idx]
+			if result.Phase.Completed() {
+				continue
+			}
+		}
+		if take, resume := analysis.MeasurementDue(m, result, run.Status.StartedAt.Time, precise, terminating); take || resume {
+			return false
+		}
+	}
+	return true
 }
 
 func (r *AnalysisRunReconciler) fail(ctx context.Context, orig, run *v1alpha1.AnalysisRun, msg string) error {
