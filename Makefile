@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: demo test test-race lint bench fuzz build
+.PHONY: demo test test-race lint bench fuzz build browser
 
 # The main job on the built-in default (fake backend): the seed 000 v2 → error
 # scenario, with its timeline.
@@ -11,8 +11,18 @@ demo:
 
 # Every test: formatting, vet, unit and table tests, the scenario library with
 # golden timelines and determinism checks, the Ginkgo suite, race detector.
-test: lint
+test: lint browser
 	$(GO) test -race -count=1 ./...
+
+# The HTML report is checked in a real browser: Debian's headless Chromium,
+# installed here when missing (root and apt-get needed; otherwise the browser
+# test fails naming the command to run).
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  { echo "installing Debian's chromium for the HTML report test"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "could not install chromium: run 'apt-get install -y chromium' (the HTML report test needs it)"
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
