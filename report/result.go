@@ -73,6 +73,9 @@ type Exposure struct {
 	Cohort         string  `json:"cohort"`
 	Requests       float64 `json:"requests"`
 	FailedRequests float64 `json:"failedRequests"`
+	// Share is the fraction of all the rollout's requests this version
+	// served to this cohort (the share of users it reached).
+	Share float64 `json:"share"`
 }
 
 // Sample is one rollout's state from AtMs until the next sample.

@@ -195,8 +195,15 @@ func (r *runner) outcomes(records []trace.Record, samples []report.Sample) []rep
 				}
 				return keys[i][1] < keys[j][1]
 			})
+			var total float64
+			for _, e := range agg {
+				total += e.Requests
+			}
 			for _, k := range keys {
 				e := agg[k]
+				if total > 0 {
+					e.Share = math.Round(e.Requests/total*10000) / 10000
+				}
 				e.Requests = math.Round(e.Requests*1000) / 1000
 				e.FailedRequests = math.Round(e.FailedRequests*1000) / 1000
 				o.Exposure = append(o.Exposure, *e)

@@ -95,3 +95,22 @@ func TestWorkloadRefDeploymentScaledDown(t *testing.T) {
 		t.Fatalf("set image must edit the Deployment's template, got %s", got)
 	}
 }
+
+func TestExposureSharesAddUp(t *testing.T) {
+	r := scenarios.RunFile("library/seed000-v2-to-error-aborted-traffic.yaml", scenarios.RunOptions{})
+	var sum, errShare float64
+	for _, e := range r.Report.Outcomes[0].Exposure {
+		sum += e.Share
+		if e.Version == "error" {
+			errShare += e.Share
+		}
+	}
+	if math.Abs(sum-1) > 0.001 {
+		t.Fatalf("shares sum to %v", sum)
+	}
+	// Only the header cohort (5 %) reached the error version, and only for
+	// part of the run.
+	if errShare <= 0 || errShare >= 0.05 {
+		t.Fatalf("error version reached %.4f of requests, want between 0 and the 5 %% header cohort", errShare)
+	}
+}
