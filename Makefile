@@ -2,7 +2,7 @@
 GO ?= go
 FUZZTIME ?= 20s
 
-.PHONY: demo test test-race lint bench fuzz build browser
+.PHONY: demo test test-race lint bench fuzz build envtest-bins browser
 
 # The main job on the built-in default (fake backend): the seed 000 v2 → error
 # scenario, with its timeline.
@@ -41,3 +41,9 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzSubstituteArgs -fuzztime $(FUZZTIME) ./controller/analysis/
 	$(GO) test -run XXX -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./api/manifests/
 	$(GO) test -run XXX -fuzz FuzzParseScenario -fuzztime $(FUZZTIME) ./scenarios/
+
+# Builds kube-apiserver and etcd from Go modules into a versioned cache folder
+# (nothing to do when already there) and prints that folder, for
+# KUBEBUILDER_ASSETS. Cold build ≈15 min on 2 cores. See docs/envtest.md.
+envtest-bins:
+	$(GO) run ./hack/envtest-bins

@@ -1,7 +1,6 @@
 package controller
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -869,5 +868,3 @@ func (c *rolloutContext) ensureServiceTarget(name string, rs *appsv1.ReplicaSet,
 		fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s' (%s)", name, from, want, rs.Name))
 	return nil
 }
-
-var errNoRules = errors.New("has no rules using the stable service")

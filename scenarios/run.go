@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -800,8 +799,6 @@ func weights(ro *v1alpha1.Rollout, rss []appsv1ReplicaSet) (int32, int32) {
 	}
 	return sw, canaryAvail * m / ro.Status.AvailableReplicas
 }
-
-var errNoHarness = errors.New("no harness")
 
 // lateFactory wires the scenario's provider factory on first use, once the
 // harness it reads (random source, clock) exists.
