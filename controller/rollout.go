@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
@@ -380,10 +379,3 @@ func (c *rolloutContext) patchStatus(st *v1alpha1.RolloutStatus) error {
 	return nil
 }
 
-func getRS(c client.Client, ctx context.Context, ns, name string) (*appsv1.ReplicaSet, error) {
-	rs := &appsv1.ReplicaSet{}
-	if err := c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, rs); err != nil {
-		return nil, err
-	}
-	return rs, nil
-}

@@ -526,8 +526,6 @@ type sample struct {
 
 func (s sample) numeric() bool { return s.nums != nil }
 
-func (s sample) failed() bool { return s.err != "" || s.timeout }
-
 // source produces samples at instants.
 type source interface {
 	at(t time.Time) (sample, error)

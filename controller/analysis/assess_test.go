@@ -373,7 +373,7 @@ func TestAssessRunRunningAndTermination(t *testing.T) {
 	failedFast := resultOf("fast", failed)
 	failedFast.Measurements[0].Message = "p99 too high"
 	run.Status.MetricResults = []v1alpha1.MetricResult{failedFast, resultOf("slow", successful)}
-	got, msg := AssessRun(run)
+	got, _ := AssessRun(run)
 	if got != running {
 		t.Fatalf("first assessment: got %s, want Running (terminating is computed before metrics are assessed)", got)
 	}
@@ -383,7 +383,7 @@ func TestAssessRunRunningAndTermination(t *testing.T) {
 	if !IsTerminating(run) {
 		t.Fatal("run must now be terminating")
 	}
-	got, msg = AssessRun(run)
+	got, msg := AssessRun(run)
 	wantMsg := `Metric "fast" assessed Failed due to failed (1) > failureLimit (0): "Error Message: p99 too high"`
 	if got != failed || msg != wantMsg {
 		t.Fatalf("second assessment: got %s %q, want Failed %q", got, msg, wantMsg)
