@@ -378,4 +378,3 @@ func (c *rolloutContext) patchStatus(st *v1alpha1.RolloutStatus) error {
 	}
 	return nil
 }
-
