@@ -44,6 +44,6 @@ fuzz:
 
 # Builds kube-apiserver and etcd from Go modules into a versioned cache folder
 # (nothing to do when already there) and prints that folder, for
-# KUBEBUILDER_ASSETS. Cold build ≈15 min on 2 cores. See docs/envtest.md.
+# KUBEBUILDER_ASSETS. Cold build ≈10–15 min on 2 cores. See docs/envtest.md.
 envtest-bins:
 	$(GO) run ./hack/envtest-bins

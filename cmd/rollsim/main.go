@@ -1,4 +1,3 @@
-// Command rollsim runs rollout scenarios in virtual time. See README.md.
 package main
 
 import (
