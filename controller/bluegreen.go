@@ -2,6 +2,8 @@ package controller
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -875,7 +877,7 @@ func (c *rolloutContext) validateBlueGreen() string {
 			}
 			return err.Error()
 		}
-		for _, k := range sortedKeys(svc.Spec.Selector) {
+		for _, k := range slices.Sorted(maps.Keys(svc.Spec.Selector)) {
 			if k == LabelPodTemplateHash {
 				continue
 			}

@@ -2,7 +2,8 @@ package controller
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -255,10 +256,10 @@ func (c *rolloutContext) createAnalysisRun(ra *v1alpha1.RolloutAnalysis, infix, 
 	}
 	annotations := map[string]string{AnnotationRevision: revision}
 	if md := ra.AnalysisRunMetadata; md != nil {
-		for _, k := range sortedKeys(md.Labels) {
+		for _, k := range slices.Sorted(maps.Keys(md.Labels)) {
 			labels[k] = md.Labels[k]
 		}
-		for _, k := range sortedKeys(md.Annotations) {
+		for _, k := range slices.Sorted(maps.Keys(md.Annotations)) {
 			annotations[k] = md.Annotations[k]
 		}
 	}
@@ -331,13 +332,4 @@ func (c *rolloutContext) deleteAnalysisRunsOf(rs *appsv1.ReplicaSet) error {
 		c.note("analysisrun", ar.Name, "deleted", "RevisionHistoryLimit", "run of a removed ReplicaSet")
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/api"
 	"github.com/rollsim/rollsim/controller/replicas"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -110,15 +111,6 @@ func (c *rolloutContext) reconcileTrafficRouting() error {
 		c.note("rollout", ro.Name, "weight", "TrafficWeightUpdated", fmt.Sprintf("Traffic weight updated from %d to %d (%s)", from, w, why))
 	}
 	return nil
-}
-
-// canaryIngressName is <rollout>-<stableIngress>-canary, truncated to 253.
-func canaryIngressName(ro, stable string) string {
-	n := ro + "-" + stable + "-canary"
-	if len(n) > 253 {
-		n = n[:253]
-	}
-	return n
 }
 
 func (c *rolloutContext) setNginxWeight(w int32) error {
@@ -229,7 +221,7 @@ func (c *rolloutContext) desiredCanaryIngress(ng *v1alpha1.NginxTrafficRouting, 
 	isController := true
 	return &networkingv1.Ingress{
 		ObjectMeta: metav1.ObjectMeta{
-			Name: canaryIngressName(ro.Name, stable.Name), Namespace: ro.Namespace, Annotations: ann,
+			Name: api.CanaryIngressName(ro.Name, stable.Name), Namespace: ro.Namespace, Annotations: ann,
 			OwnerReferences: []metav1.OwnerReference{{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "Rollout",
 				Name: ro.Name, UID: ro.UID, Controller: &isController, BlockOwnerDeletion: &isController}},
 		},

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -207,7 +209,7 @@ func (a Answer) Validate() error {
 		if len(a.PerVersion) == 0 {
 			return errors.New("perVersion: no versions")
 		}
-		for _, k := range sortedKeys(a.PerVersion) {
+		for _, k := range slices.Sorted(maps.Keys(a.PerVersion)) {
 			if k == "" {
 				return errors.New("perVersion: empty version name")
 			}
@@ -245,7 +247,7 @@ func (a Answer) ValidateFor(kind string) error {
 			return fmt.Errorf("script: %w", err)
 		}
 	}
-	for _, k := range sortedKeys(a.PerVersion) {
+	for _, k := range slices.Sorted(maps.Keys(a.PerVersion)) {
 		s := a.PerVersion[k]
 		if err := s.validateFor(kind); err != nil {
 			return fmt.Errorf("perVersion.%s: %w", k, err)
@@ -659,13 +661,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -175,7 +177,7 @@ func (f *Factory) perVersion(run *v1alpha1.AnalysisRun, key string, scripts map[
 		return s, nil
 	}
 	return Script{}, fmt.Errorf("answer %q: no perVersion entry for version %q (role %q, hash %s); have %s",
-		key, version, role, hash, strings.Join(sortedKeys(scripts), ", "))
+		key, version, role, hash, strings.Join(slices.Sorted(maps.Keys(scripts)), ", "))
 }
 
 // lookup finds a metric's answer: "<template>/<metric>" for the template
@@ -340,7 +342,7 @@ func (f *Factory) Check(templates ...Template) error {
 			}
 		}
 	}
-	for _, key := range sortedKeys(f.Answers) {
+	for _, key := range slices.Sorted(maps.Keys(f.Answers)) {
 		kindsUsed := uses[key]
 		if len(kindsUsed) == 0 {
 			if err := f.Answers[key].Validate(); err != nil {
@@ -350,7 +352,7 @@ func (f *Factory) Check(templates ...Template) error {
 			continue
 		}
 		onlyJob := true
-		for _, kind := range sortedKeys(kindsUsed) {
+		for _, kind := range slices.Sorted(maps.Keys(kindsUsed)) {
 			if kind == "Job" {
 				continue
 			}

@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -343,7 +345,7 @@ func jsonText(v any) string {
 		return "[" + strings.Join(parts, ",") + "]"
 	case map[string]any:
 		parts := make([]string, 0, len(x))
-		for _, k := range sortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			kb, _ := json.Marshal(k)
 			parts = append(parts, string(kb)+":"+jsonText(x[k]))
 		}
@@ -863,7 +865,7 @@ func describeQuery(m v1alpha1.Metric) string {
 		if pr.Datadog.Formula != "" {
 			parts = append(parts, "formula="+pr.Datadog.Formula)
 		}
-		for _, k := range sortedKeys(pr.Datadog.Queries) {
+		for _, k := range slices.Sorted(maps.Keys(pr.Datadog.Queries)) {
 			parts = append(parts, k+"="+pr.Datadog.Queries[k])
 		}
 		return strings.Join(parts, "; ")

@@ -122,14 +122,8 @@ func WriteGateJUnit(w io.Writer, gs []GateScenario) error {
 		s.Tests = len(s.Cases)
 		doc.Suites = append(doc.Suites, s)
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	if err := writeXML(w, doc); err != nil {
 		return fmt.Errorf("write gate JUnit: %w", err)
 	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return nil
 }

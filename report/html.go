@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -492,7 +494,7 @@ func chartsOf(r Scenario, slug string) ([]htmlChart, bool) {
 	for _, s := range r.Samples {
 		byRollout[s.Rollout] = append(byRollout[s.Rollout], s)
 	}
-	names := trace.SortedKeys(byRollout)
+	names := slices.Sorted(maps.Keys(byRollout))
 	for _, n := range names {
 		sort.SliceStable(byRollout[n], func(i, j int) bool { return byRollout[n][i].AtMs < byRollout[n][j].AtMs })
 	}

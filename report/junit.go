@@ -123,16 +123,25 @@ func WriteJUnit(w io.Writer, results []Scenario) error {
 		doc.Errors += s.Errors
 		doc.Suites = append(doc.Suites, s)
 	}
+	if err := writeXML(w, doc); err != nil {
+		return fmt.Errorf("write JUnit report: %w", err)
+	}
+	return nil
+}
+
+// writeXML writes doc as an indented XML document with its header and a
+// final newline (the JUnit report and the gate's JUnit share it).
+func writeXML(w io.Writer, doc any) error {
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}
 	enc := xml.NewEncoder(w)
 	enc.Indent("", "  ")
 	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("write JUnit report: %w", err)
+		return err
 	}
 	if err := enc.Close(); err != nil {
-		return fmt.Errorf("write JUnit report: %w", err)
+		return err
 	}
 	_, err := io.WriteString(w, "\n")
 	return err

@@ -3,7 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,7 +193,7 @@ func failedByVersion(exp []Exposure) (float64, []string) {
 			seen[e.Version] = true
 		}
 	}
-	return total, trace.SortedKeys(seen)
+	return total, slices.Sorted(maps.Keys(seen))
 }
 
 // rolloutNames are the names of the scenario's rollouts (final state),
@@ -201,7 +203,7 @@ func rolloutNames(r Scenario) []string {
 	for _, ro := range r.Rollouts {
 		seen[ro.Name] = true
 	}
-	return trace.SortedKeys(seen)
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // formatCount prints an expected request count: whole numbers as integers,

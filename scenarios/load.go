@@ -3,8 +3,10 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -160,7 +162,7 @@ func (s *Scenario) validate() error {
 			}
 		}
 	}
-	for _, name := range sortedKeys(sp.Versions) {
+	for _, name := range slices.Sorted(maps.Keys(sp.Versions)) {
 		v := sp.Versions[name]
 		if v.Job != nil && v.Job.Traffic == nil && v.Job.Result != "succeed" && v.Job.Result != "fail" {
 			return s.errAt("spec.versions."+name+".job.result", fmt.Sprintf("expected succeed or fail, got %q", v.Job.Result))
@@ -180,7 +182,7 @@ func (s *Scenario) validate() error {
 			return s.errAt("spec.versions."+name+".errorRate", fmt.Sprintf("must be between 0 and 1, got %v", v.ErrorRate))
 		}
 	}
-	for _, key := range sortedKeys(sp.Metrics) {
+	for _, key := range slices.Sorted(maps.Keys(sp.Metrics)) {
 		a := sp.Metrics[key]
 		if err := a.Validate(); err != nil {
 			return s.errAt("spec.metrics."+key, err.Error())
@@ -288,7 +290,7 @@ func (s *Scenario) validate() error {
 }
 
 func (s *Scenario) noVersion(img string) string {
-	keys := sortedKeys(s.Spec.Versions)
+	keys := slices.Sorted(maps.Keys(s.Spec.Versions))
 	return fmt.Sprintf("image %q matches no version (by full reference or by tag); versions are [%s]; add it or a versions.default", img, strings.Join(keys, ", "))
 }
 
@@ -319,15 +321,6 @@ func (s *Scenario) VersionOf(image string) (string, bool) {
 		return "default", true
 	}
 	return "", false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // lineFinder maps a dotted field path with [i] indices to its line.

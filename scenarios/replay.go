@@ -2,7 +2,9 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -67,7 +69,7 @@ func (p ReplayPlan) Build() (*Scenario, error) {
 	s.Spec.Until = &Until{Rollout: p.Rollout, Phase: []string{"Healthy", "Degraded"}, For: &Duration{time.Minute}, Timeout: &timeout}
 	s.lines = func(string) int { return 0 }
 	s.Spec.Metrics = map[string]fakeproviders.Answer{}
-	for _, k := range sortedKeys(p.Metrics) {
+	for _, k := range slices.Sorted(maps.Keys(p.Metrics)) {
 		a, usesTraffic, err := answerFromFlag(k, p.Metrics[k])
 		if err != nil {
 			return nil, err
@@ -151,7 +153,7 @@ func WhatIf(p ReplayPlan, healthy *Result) ([]report.Outcome, []string, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, k := range sortedKeys(p.Bad) {
+		for _, k := range slices.Sorted(maps.Keys(p.Bad)) {
 			good, ok := s.Spec.Metrics[k]
 			if !ok || good.Script == nil {
 				return nil, nil, &Error{File: "--bad-metric", Field: k, Msg: "needs a numeric --metric answer for the same metric"}

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -53,7 +55,7 @@ func summarize(h *sim.Harness) ([]report.Rollout, []report.AnalysisRun) {
 		}
 		outR = append(outR, r)
 	}
-	for _, ns := range sortedKeys(namespaces) {
+	for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
 		ars, _ := h.AnalysisRuns(ns)
 		for _, ar := range ars {
 			outA = append(outA, summarizeRun(&ar))

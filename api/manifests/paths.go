@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -532,7 +534,7 @@ func locateBadValue(t reflect.Type, v any, path []seg, depth int) ([]seg, error,
 			return nil, nil, false
 		}
 		fields := jsonFields(t)
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if ft, ok := fields[k]; ok {
 				if p, err, ok := locateBadValue(ft, m[k], appendSeg(path, keySeg(k)), depth+1); ok {
 					return p, err, true
@@ -544,7 +546,7 @@ func locateBadValue(t reflect.Type, v any, path []seg, depth int) ([]seg, error,
 		if !ok {
 			return nil, nil, false
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			if p, err, ok := locateBadValue(t.Elem(), m[k], appendSeg(path, keySeg(k)), depth+1); ok {
 				return p, err, true
 			}
@@ -561,15 +563,6 @@ func locateBadValue(t reflect.Type, v any, path []seg, depth int) ([]seg, error,
 		}
 	}
 	return nil, nil, false
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // typeError is what encoding/json (and its sigs.k8s.io/json fork, whose

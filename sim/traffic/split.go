@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/api"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -283,16 +284,6 @@ func (hr *HeaderRule) decide(h map[string]string) decision {
 	return undecided
 }
 
-// canaryIngressName is the controller's <rollout>-<stableIngress>-canary,
-// truncated to 253 characters.
-func canaryIngressName(ro, stable string) string {
-	n := ro + "-" + stable + "-canary"
-	if len(n) > 253 {
-		n = n[:253]
-	}
-	return n
-}
-
 // SplitFromCluster reads the split at this instant from the cluster behind
 // c: every Rollout in namespace with a canary strategy, its router (the nginx
 // canary Ingress's annotations; status.canary.weights for another router;
@@ -415,7 +406,7 @@ func (r *reader) nginx(ro *v1alpha1.Rollout, ng *v1alpha1.NginxTrafficRouting, r
 	if prefix == "" {
 		prefix = defaultNginxPrefix
 	}
-	name := canaryIngressName(ro.Name, stable)
+	name := api.CanaryIngressName(ro.Name, stable)
 	ing := &networkingv1.Ingress{}
 	if err := r.c.Get(r.ctx, types.NamespacedName{Namespace: r.ns, Name: name}, ing); err != nil {
 		if apierrors.IsNotFound(err) {
