@@ -1,0 +1,160 @@
+package scenarios
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/api"
+	"github.com/rollsim/rollsim/plan"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+)
+
+// Plan resolves the scenario into the neutral plan another engine runs
+// (`rollsim resolve`, the oracle module): objects loaded with namespaces
+// defaulted, versions, actions with their times in milliseconds, metric
+// answers as written, the end condition. It fails, with the scenario's
+// file and field, where the run would fail on input.
+func (s *Scenario) Plan() (*plan.Plan, error) {
+	seed := int64(1)
+	if s.Spec.Seed != nil {
+		seed = *s.Spec.Seed
+	}
+	p := &plan.Plan{SchemaVersion: plan.SchemaVersion, Scenario: s.Metadata.Name, File: s.File, Seed: seed,
+		Versions: map[string]plan.Version{}, Traffic: s.Spec.Traffic != nil, Actions: []plan.Action{}}
+	r := &runner{s: s, ns: s.Spec.Namespace}
+	if r.ns == "" {
+		r.ns = "default"
+	}
+	objs, err := r.loadObjects(s.Spec.Manifests, "spec.manifests")
+	if err != nil {
+		return nil, err
+	}
+	roNS, roName := splitRef(s.Spec.Initial.Rollout, "")
+	found := false
+	for _, o := range objs {
+		if ro, ok := o.(*v1alpha1.Rollout); ok && ro.Name == roName && (roNS == "" || ro.Namespace == roNS) {
+			r.ns, found = ro.Namespace, true
+		}
+	}
+	if !found {
+		return nil, s.errAt("spec.initial.rollout", fmt.Sprintf("rollout %q is not in the manifests", s.Spec.Initial.Rollout))
+	}
+	if p.Objects, err = encodeObjects(objs); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.File, err)
+	}
+	p.Initial = plan.Initial{Rollout: r.ns + "/" + roName, Container: s.Spec.Initial.Container,
+		Images: append(append([]string{}, s.Spec.Initial.History...), s.Spec.Initial.Image)}
+	p.Cluster = plan.Cluster{PodStartupMs: 5000, JobPodStartupMs: 2000}
+	if d := s.Spec.Cluster.PodStartup; d != nil {
+		p.Cluster.PodStartupMs = d.Milliseconds()
+	}
+	if d := s.Spec.Cluster.JobPodStartup; d != nil {
+		p.Cluster.JobPodStartupMs = d.Milliseconds()
+	}
+	for name, v := range s.Spec.Versions {
+		pv := plan.Version{NeverReady: v.NeverReady}
+		if v.Startup != nil {
+			ms := v.Startup.Milliseconds()
+			pv.StartupMs = &ms
+		}
+		if v.Job != nil {
+			j := &plan.Job{Result: v.Job.Result, DurationMs: 60000}
+			if v.Job.Duration != nil {
+				j.DurationMs = v.Job.Duration.Milliseconds()
+			}
+			pv.Job = j
+			pv.JobFromTraffic = v.Job.Traffic != nil
+		}
+		p.Versions[name] = pv
+	}
+	if len(s.Spec.Metrics) > 0 {
+		p.Metrics = map[string]json.RawMessage{}
+		for k, a := range s.Spec.Metrics {
+			b, err := json.Marshal(a)
+			if err != nil {
+				return nil, s.errAt("spec.metrics."+k, err.Error())
+			}
+			p.Metrics[k] = b
+		}
+	}
+	ref := func(x string) string {
+		ns, n := splitRef(x, r.ns)
+		return ns + "/" + n
+	}
+	for i, a := range s.Spec.Actions {
+		pa := plan.Action{AtMs: a.At.Milliseconds(), Name: a.Name}
+		switch {
+		case a.SetImage != nil:
+			pa.Kind, pa.Rollout, pa.Image, pa.Container = plan.ActionSetImage, ref(a.SetImage.Rollout), a.SetImage.Image, a.SetImage.Container
+		case a.Promote != nil:
+			pa.Kind, pa.Rollout = plan.ActionPromote, ref(a.Promote.Rollout)
+		case a.PromoteFull != nil:
+			pa.Kind, pa.Rollout = plan.ActionPromoteFull, ref(a.PromoteFull.Rollout)
+		case a.Abort != nil:
+			pa.Kind, pa.Rollout = plan.ActionAbort, ref(a.Abort.Rollout)
+		case a.Retry != nil:
+			pa.Kind, pa.Rollout = plan.ActionRetry, ref(a.Retry.Rollout)
+		case a.Pause != nil:
+			pa.Kind, pa.Rollout = plan.ActionPause, ref(a.Pause.Rollout)
+		case a.Resume != nil:
+			pa.Kind, pa.Rollout = plan.ActionResume, ref(a.Resume.Rollout)
+		case a.Scale != nil:
+			pa.Kind, pa.Rollout, pa.Replicas = plan.ActionScale, ref(a.Scale.Rollout), a.Scale.Replicas
+		case a.Restart != nil:
+			pa.Kind, pa.Rollout = plan.ActionRestart, ref(a.Restart.Rollout)
+			if a.Restart.In != nil {
+				pa.InMs = a.Restart.In.Milliseconds()
+			}
+		case a.Apply != nil:
+			pa.Kind = plan.ActionApply
+			objs, err := r.loadObjects(a.Apply.Manifests, "apply")
+			if err != nil {
+				return nil, s.errAt(fmt.Sprintf("spec.actions[%d].apply", i), err.Error())
+			}
+			if pa.Objects, err = encodeObjects(objs); err != nil {
+				return nil, s.errAt(fmt.Sprintf("spec.actions[%d].apply", i), err.Error())
+			}
+		}
+		p.Actions = append(p.Actions, pa)
+	}
+	sort.SliceStable(p.Actions, func(i, j int) bool { return p.Actions[i].AtMs < p.Actions[j].AtMs })
+	p.Until = plan.Until{Phases: []string{"Healthy", "Degraded"}, TimeoutMs: time.Hour.Milliseconds()}
+	if u := s.Spec.Until; u != nil {
+		if u.Rollout != "" {
+			p.Until.Rollout = ref(u.Rollout)
+		}
+		if len(u.Phase) > 0 {
+			p.Until.Phases = u.Phase
+		}
+		if u.For != nil {
+			p.Until.ForMs = u.For.Milliseconds()
+		}
+		if u.Timeout != nil {
+			p.Until.TimeoutMs = u.Timeout.Milliseconds()
+		}
+	}
+	return p, nil
+}
+
+// encodeObjects writes objects as JSON with apiVersion and kind set.
+func encodeObjects(objs []client.Object) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(objs))
+	for _, o := range objs {
+		gvk, err := apiutil.GVKForObject(o, api.Scheme)
+		if err != nil {
+			return nil, fmt.Errorf("object %s: %w", o.GetName(), err)
+		}
+		c := o.DeepCopyObject().(client.Object)
+		c.GetObjectKind().SetGroupVersionKind(gvk)
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("encode %s %s: %w", gvk.Kind, o.GetName(), err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
