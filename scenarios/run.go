@@ -15,6 +15,7 @@ import (
 	"github.com/rollsim/rollsim/fakeproviders"
 	"github.com/rollsim/rollsim/report"
 	"github.com/rollsim/rollsim/sim"
+	"github.com/rollsim/rollsim/sim/cluster"
 	"github.com/rollsim/rollsim/sim/trace"
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -43,7 +44,17 @@ type RunOptions struct {
 	// ShowAt captures the rollout tree at these offsets after T+0 (as
 	// `kubectl argo rollouts get rollout` shows it) into Result.Snapshots.
 	ShowAt []time.Duration
+	// Backend is the cluster the scenario runs on: "" or BackendFake (the
+	// in-process fake store), or BackendEnvtest (a real kube-apiserver and
+	// etcd, shared by the scenarios of a process; see docs/envtest.md).
+	Backend string
 }
+
+// Backends.
+const (
+	BackendFake    = "fake"
+	BackendEnvtest = "envtest"
+)
 
 // Result is a finished run: the report and the harness, for Go tests that
 // want to look further (objects, the client, the clientset).
@@ -53,6 +64,10 @@ type Result struct {
 	T0      time.Time
 	// Snapshots are the trees asked for with RunOptions.ShowAt.
 	Snapshots []report.Snapshot
+	// ServerWarnings are the API server's warnings about the scenario's
+	// writes (envtest backend only): not part of the timeline, which is the
+	// same on both backends.
+	ServerWarnings []string
 }
 
 // Passed reports whether every expectation held and the run ended cleanly.
@@ -77,6 +92,8 @@ func baseName(p string) string {
 }
 
 type runner struct {
+	backend       string
+	remote        *cluster.Remote
 	untilKnown    bool
 	untilVersion  uint64
 	untilValue    bool
@@ -108,11 +125,14 @@ func Run(s *Scenario, opts RunOptions) *Result {
 	}
 	res := &Result{Report: report.Scenario{Scenario: s.Metadata.Name, File: s.File, Seed: seed,
 		Expectations: []report.Expectation{}, Rollouts: []report.Rollout{}, AnalysisRuns: []report.AnalysisRun{}, Outcomes: []report.Outcome{}, Timeline: []trace.Record{}}}
-	r := &runner{s: s, res: res, anchors: map[string]time.Time{}}
+	r := &runner{s: s, res: res, anchors: map[string]time.Time{}, backend: opts.Backend}
 	kind, err := r.run(seed, opts)
 	if err != nil {
 		res.Report.Error = err.Error()
 		res.Report.ErrorKind = kind
+	}
+	if r.remote != nil {
+		res.ServerWarnings = r.remote.Warnings()
 	}
 	if r.h != nil {
 		res.Harness = r.h
@@ -185,6 +205,17 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	}
 	var objs []client.Object
 	var err error
+	if opts.Backend == BackendEnvtest {
+		paths := opts.Manifests
+		if paths == nil {
+			for _, p := range s.Spec.Manifests {
+				paths = append(paths, s.Resolve(p))
+			}
+		}
+		if err := serverCheck(paths, r.ns); err != nil {
+			return ErrInput, err
+		}
+	}
 	if opts.Manifests != nil {
 		objs, err = r.loadObjectsAbs(opts.Manifests)
 	} else {
@@ -245,7 +276,23 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	r.factory = factory
 	beh := &behavior{s: s}
 	var hp *sim.Harness
-	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh,
+	var newBackend func(now func() time.Time, onChange func(cluster.Change)) (sim.Backend, error)
+	switch opts.Backend {
+	case "", BackendFake:
+	case BackendEnvtest:
+		srv, err := cluster.SharedEnvtest()
+		if err != nil {
+			return ErrRun, fmt.Errorf("envtest backend: %w", err)
+		}
+		newBackend = func(now func() time.Time, onChange func(cluster.Change)) (sim.Backend, error) {
+			rem, err := srv.NewCluster(now, onChange)
+			r.remote = rem
+			return rem, err
+		}
+	default:
+		return ErrInput, fmt.Errorf("backend %q: expected %q or %q", opts.Backend, BackendFake, BackendEnvtest)
+	}
+	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh, NewBackend: newBackend,
 		Providers: func(c client.Client, clk clock.Clock) controller.ProviderFactory {
 			return &lateFactory{f: factory, wire: func() { wireFactory(factory, s, hp, c, clk) }}
 		}})
@@ -444,6 +491,15 @@ func (r *runner) apply(a Action) error {
 		}
 		return h.Restart(ns, n, in)
 	case a.Apply != nil:
+		if r.backend == BackendEnvtest {
+			var paths []string
+			for _, p := range a.Apply.Manifests {
+				paths = append(paths, r.s.Resolve(p))
+			}
+			if err := serverCheck(paths, r.ns); err != nil {
+				return err
+			}
+		}
 		objs, err := r.loadObjects(a.Apply.Manifests, "apply")
 		if err != nil {
 			return err

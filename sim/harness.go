@@ -38,6 +38,18 @@ type Config struct {
 	Providers func(c client.Client, clk clock.Clock) controller.ProviderFactory
 	// ResyncPeriod is Argo's periodic resync (0 = 15 minutes).
 	ResyncPeriod time.Duration
+	// NewBackend builds the cluster the harness drives; nil is the fake
+	// backend (cluster.NewStore). now is the virtual clock; onChange must
+	// hear every successful write.
+	NewBackend func(now func() time.Time, onChange func(cluster.Change)) (Backend, error)
+}
+
+// Backend is the cluster a harness drives: the fake store or a scenario's
+// namespaces on an envtest server.
+type Backend interface {
+	Client() client.Client
+	Clientset() kubernetes.Interface
+	Writes() int
 }
 
 // Reconcile-key kinds, in the order they are reconciled at one instant: the
@@ -73,7 +85,7 @@ type Harness struct {
 	cfg      Config
 	eng      *engine.Engine
 	clk      clock.Clock
-	store    *cluster.Store
+	store    Backend
 	sim      *cluster.Sim
 	rec      *trace.Recorder
 	rollouts *controller.RolloutReconciler
@@ -113,7 +125,15 @@ func New(cfg Config) (*Harness, error) {
 	}
 	h.clk = h.eng.Clock()
 	h.rec = trace.NewRecorder(h.eng.Now)
-	h.store = cluster.NewStore(h.eng.Now, h.onChange)
+	if cfg.NewBackend == nil {
+		h.store = cluster.NewStore(h.eng.Now, h.onChange)
+	} else {
+		b, err := cfg.NewBackend(h.eng.Now, h.onChange)
+		if err != nil {
+			return nil, fmt.Errorf("sim: start the cluster: %w", err)
+		}
+		h.store = b
+	}
 	h.sim = cluster.NewSim(h.store.Client(), h, h.rec, cfg.Behavior, h.eng.Now)
 	h.sim.Enqueue = func(kind, ns, name string) {
 		if kind == "ReplicaSet" {
@@ -424,6 +444,7 @@ func (h *Harness) Apply(objs ...client.Object) error {
 	for _, o := range objs {
 		obj := o.DeepCopyObject().(client.Object)
 		obj.SetResourceVersion("")
+		cluster.Default(obj) // as the API server would (a no-op on envtest)
 		existing := obj.DeepCopyObject().(client.Object)
 		err := h.store.Client().Get(ctx, client.ObjectKeyFromObject(obj), existing)
 		if err != nil {

@@ -1,0 +1,52 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/rollsim/rollsim/api/manifests"
+	"github.com/rollsim/rollsim/sim/cluster"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+)
+
+// serverCheck sends every manifest document, as written, to the envtest
+// server (dry run, strict field validation), so that what a real API
+// server rejects — a field of the wrong type, an unknown field, a CRD
+// schema or CEL rule — is a scenario input error with the server's own
+// message, at the document's file and line (the field's line when the
+// server names a field).
+func serverCheck(paths []string, ns string) error {
+	docs, err := manifests.Documents(paths...)
+	if err != nil {
+		return err
+	}
+	srv, err := cluster.SharedEnvtest()
+	if err != nil {
+		return fmt.Errorf("envtest backend: %w", err)
+	}
+	v, err := srv.NewCluster(nil, nil)
+	if err != nil {
+		return fmt.Errorf("envtest backend: %w", err)
+	}
+	var errs []error
+	for _, d := range docs {
+		err := v.DryRunCreate(context.Background(), d.JSON, ns)
+		if err == nil {
+			continue
+		}
+		var se *apierrors.StatusError
+		if errors.As(err, &se) && se.ErrStatus.Details != nil && len(se.ErrStatus.Details.Causes) > 0 {
+			what := se.ErrStatus.Details.Kind + " " + se.ErrStatus.Details.Name
+			for _, c := range se.ErrStatus.Details.Causes {
+				if c.Field == "<nil>" && len(se.ErrStatus.Details.Causes) > 1 {
+					continue // "some validation rules were not checked because …": says nothing more
+				}
+				errs = append(errs, d.ErrorAt(c.Field, fmt.Sprintf("the API server rejected %s: %s", what, c.Message)))
+			}
+			continue
+		}
+		errs = append(errs, d.ErrorAt("", "the API server rejected it: "+err.Error()))
+	}
+	return errors.Join(errs...)
+}

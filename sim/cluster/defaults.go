@@ -1,0 +1,161 @@
+package cluster
+
+import (
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Default fills in what the API server's defaulting fills in for the
+// built-in objects whose content a decision reads: a Deployment (its
+// pod template is what a Rollout with a workloadRef copies and hashes, so
+// the pod-template-hash and the ReplicaSet names depend on these
+// defaults). Other objects are left alone. The fake backend has no
+// defaulting of its own; the envtest backend's server does the same, so
+// calling Default before a write is a no-op there. A test checks these
+// defaults against the real server's (docs/fidelity.md).
+func Default(obj client.Object) {
+	if d, ok := obj.(*appsv1.Deployment); ok {
+		defaultDeployment(d)
+	}
+}
+
+func defaultDeployment(d *appsv1.Deployment) {
+	s := &d.Spec
+	if s.Replicas == nil {
+		one := int32(1)
+		s.Replicas = &one
+	}
+	if s.Strategy.Type == "" {
+		s.Strategy.Type = appsv1.RollingUpdateDeploymentStrategyType
+	}
+	if s.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType {
+		if s.Strategy.RollingUpdate == nil {
+			s.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{}
+		}
+		q := intstr.FromString("25%")
+		if s.Strategy.RollingUpdate.MaxUnavailable == nil {
+			v := q
+			s.Strategy.RollingUpdate.MaxUnavailable = &v
+		}
+		if s.Strategy.RollingUpdate.MaxSurge == nil {
+			v := q
+			s.Strategy.RollingUpdate.MaxSurge = &v
+		}
+	}
+	if s.RevisionHistoryLimit == nil {
+		v := int32(10)
+		s.RevisionHistoryLimit = &v
+	}
+	if s.ProgressDeadlineSeconds == nil {
+		v := int32(600)
+		s.ProgressDeadlineSeconds = &v
+	}
+	defaultPodSpec(&s.Template.Spec)
+}
+
+func defaultPodSpec(p *corev1.PodSpec) {
+	if p.RestartPolicy == "" {
+		p.RestartPolicy = corev1.RestartPolicyAlways
+	}
+	if p.TerminationGracePeriodSeconds == nil {
+		v := int64(30)
+		p.TerminationGracePeriodSeconds = &v
+	}
+	if p.DNSPolicy == "" {
+		p.DNSPolicy = corev1.DNSClusterFirst
+	}
+	if p.SecurityContext == nil {
+		p.SecurityContext = &corev1.PodSecurityContext{}
+	}
+	if p.SchedulerName == "" {
+		p.SchedulerName = corev1.DefaultSchedulerName
+	}
+	mode := int32(0o644)
+	for i := range p.Volumes {
+		v := &p.Volumes[i].VolumeSource
+		switch {
+		case v.Secret != nil && v.Secret.DefaultMode == nil:
+			m := mode
+			v.Secret.DefaultMode = &m
+		case v.ConfigMap != nil && v.ConfigMap.DefaultMode == nil:
+			m := mode
+			v.ConfigMap.DefaultMode = &m
+		case v.DownwardAPI != nil && v.DownwardAPI.DefaultMode == nil:
+			m := mode
+			v.DownwardAPI.DefaultMode = &m
+		case v.Projected != nil && v.Projected.DefaultMode == nil:
+			m := mode
+			v.Projected.DefaultMode = &m
+		}
+	}
+	for i := range p.InitContainers {
+		defaultContainer(&p.InitContainers[i])
+	}
+	for i := range p.Containers {
+		defaultContainer(&p.Containers[i])
+	}
+}
+
+func defaultContainer(c *corev1.Container) {
+	if c.TerminationMessagePath == "" {
+		c.TerminationMessagePath = corev1.TerminationMessagePathDefault
+	}
+	if c.TerminationMessagePolicy == "" {
+		c.TerminationMessagePolicy = corev1.TerminationMessageReadFile
+	}
+	if c.ImagePullPolicy == "" {
+		c.ImagePullPolicy = pullPolicy(c.Image)
+	}
+	for i := range c.Ports {
+		if c.Ports[i].Protocol == "" {
+			c.Ports[i].Protocol = corev1.ProtocolTCP
+		}
+	}
+	for i := range c.Env {
+		if vf := c.Env[i].ValueFrom; vf != nil && vf.FieldRef != nil && vf.FieldRef.APIVersion == "" {
+			vf.FieldRef.APIVersion = "v1"
+		}
+	}
+	for _, pr := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+		defaultProbe(pr)
+	}
+}
+
+// pullPolicy is the server's default: Always for an image without a tag or
+// tagged latest, IfNotPresent otherwise (a digest counts as a tag).
+func pullPolicy(image string) corev1.PullPolicy {
+	if strings.Contains(image, "@") {
+		return corev1.PullIfNotPresent
+	}
+	name := image[strings.LastIndex(image, "/")+1:]
+	i := strings.LastIndex(name, ":")
+	if i < 0 || name[i+1:] == "latest" {
+		return corev1.PullAlways
+	}
+	return corev1.PullIfNotPresent
+}
+
+func defaultProbe(p *corev1.Probe) {
+	if p == nil {
+		return
+	}
+	if p.TimeoutSeconds == 0 {
+		p.TimeoutSeconds = 1
+	}
+	if p.PeriodSeconds == 0 {
+		p.PeriodSeconds = 10
+	}
+	if p.SuccessThreshold == 0 {
+		p.SuccessThreshold = 1
+	}
+	if p.FailureThreshold == 0 {
+		p.FailureThreshold = 3
+	}
+	if p.HTTPGet != nil && p.HTTPGet.Scheme == "" {
+		p.HTTPGet.Scheme = corev1.URISchemeHTTP
+	}
+}
