@@ -9,6 +9,7 @@ import (
 
 	"github.com/rollsim/rollsim/report"
 	"github.com/rollsim/rollsim/scenarios"
+	"github.com/rollsim/rollsim/sim/cluster"
 	"github.com/spf13/cobra"
 )
 
@@ -27,6 +28,9 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	if serr := cluster.StopSharedEnvtest(); serr != nil {
+		fmt.Fprintln(stderr, "rollsim:", serr)
+	}
 	var ee exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -59,6 +63,7 @@ func newRunCmd(stdout, stderr io.Writer) *cobra.Command {
 	var output string
 	var seed int64
 	var showAt []time.Duration
+	var backend string
 	cmd := &cobra.Command{
 		Use:   "run FILE|DIR...",
 		Short: "Run scenario files (a directory runs every *.yaml in it)",
@@ -81,6 +86,15 @@ budget, else 0.`,
 				opts.Seed = &seed
 			}
 			opts.ShowAt = showAt
+			switch backend {
+			case scenarios.BackendFake, scenarios.BackendEnvtest:
+				opts.Backend = backend
+			default:
+				return fmt.Errorf("--backend: expected %s or %s, got %q", scenarios.BackendFake, scenarios.BackendEnvtest, backend)
+			}
+			if backend == scenarios.BackendEnvtest {
+				fmt.Fprintln(stderr, "rollsim: starting kube-apiserver and etcd (envtest)…")
+			}
 			var trees []report.Snapshot
 			files, errs := scenarios.Expand(args...)
 			var results []report.Scenario
@@ -94,6 +108,9 @@ budget, else 0.`,
 					fmt.Fprintf(stderr, "[%d/%d] %s\n", i+1, len(files), f)
 				}
 				r := scenarios.RunFile(f, opts)
+				for _, w := range r.ServerWarnings {
+					fmt.Fprintf(stderr, "rollsim: %s: API server warning: %s\n", f, w)
+				}
 				results = append(results, r.Report)
 				trees = append(trees, r.Snapshots...)
 				if len(showAt) > 0 && len(r.Snapshots) == 0 && r.Report.ErrorKind != scenarios.ErrInput {
@@ -141,5 +158,6 @@ budget, else 0.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json, markdown (PR comment), junit (CI test report) or html (self-contained page with charts)")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "override every scenario's seed")
 	cmd.Flags().DurationSliceVar(&showAt, "show-at", nil, "print the rollout tree (as kubectl argo rollouts get) at these times after T+0, e.g. 5m30s")
+	cmd.Flags().StringVar(&backend, "backend", scenarios.BackendFake, "cluster to run on: fake (in-process, no set-up) or envtest (a real kube-apiserver and etcd with the upstream CRDs; needs `make envtest-bins`)")
 	return cmd
 }
