@@ -151,7 +151,9 @@ func (r realTime) After(d time.Duration, _ string, fn func()) {
 
 type notes func(actor, object, verb, reason, detail string)
 
-func (n notes) Add(actor, object, verb, reason, detail string) { n(actor, object, verb, reason, detail) }
+func (n notes) Add(actor, object, verb, reason, detail string) {
+	n(actor, object, verb, reason, detail)
+}
 
 // liveBehavior: every pod turns Ready after the start-up time; Job pods
 // run for a second and succeed.
