@@ -7,10 +7,12 @@ import (
 	"sort"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/rollsim/rollsim/report"
 	"github.com/rollsim/rollsim/scenarios"
 	"github.com/rollsim/rollsim/sim/cluster"
 	"github.com/spf13/cobra"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
 
 // Exit codes.
@@ -93,6 +95,9 @@ budget, else 0.`,
 				return fmt.Errorf("--backend: expected %s or %s, got %q", scenarios.BackendFake, scenarios.BackendEnvtest, backend)
 			}
 			if backend == scenarios.BackendEnvtest {
+				// envtest logs through controller-runtime; nothing of it is
+				// for the user (errors come back as errors).
+				ctrllog.SetLogger(logr.Discard())
 				fmt.Fprintln(stderr, "rollsim: starting kube-apiserver and etcd (envtest)…")
 			}
 			var trees []report.Snapshot
