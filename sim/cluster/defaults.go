@@ -3,6 +3,7 @@ package cluster
 import (
 	"strings"
 
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -10,16 +11,57 @@ import (
 )
 
 // Default fills in what the API server's defaulting fills in for the
-// built-in objects whose content a decision reads: a Deployment (its
+// objects whose content a decision reads: a Deployment (its
 // pod template is what a Rollout with a workloadRef copies and hashes, so
 // the pod-template-hash and the ReplicaSet names depend on these
 // defaults). Other objects are left alone. The fake backend has no
 // defaulting of its own; the envtest backend's server does the same, so
 // calling Default before a write is a no-op there. A test checks these
 // defaults against the real server's (docs/fidelity.md).
+//
+// A Rollout's template is CRD content: the server applies only the defaults
+// the upstream CRD declares. Of those, the ones a Go value can tell from
+// absent are a port's protocol (TCP), a gRPC probe's service ("") and a
+// file key reference's optional (false).
 func Default(obj client.Object) {
-	if d, ok := obj.(*appsv1.Deployment); ok {
-		defaultDeployment(d)
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		defaultDeployment(o)
+	case *v1alpha1.Rollout:
+		defaultRolloutTemplate(&o.Spec.Template.Spec)
+	}
+}
+
+func defaultRolloutTemplate(p *corev1.PodSpec) {
+	each := func(c *corev1.Container) {
+		for i := range c.Ports {
+			if c.Ports[i].Protocol == "" {
+				c.Ports[i].Protocol = corev1.ProtocolTCP
+			}
+		}
+		for _, pr := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+			if pr != nil && pr.GRPC != nil && pr.GRPC.Service == nil {
+				empty := ""
+				pr.GRPC.Service = &empty
+			}
+		}
+		for i := range c.Env {
+			if vf := c.Env[i].ValueFrom; vf != nil && vf.FileKeyRef != nil && vf.FileKeyRef.Optional == nil {
+				f := false
+				vf.FileKeyRef.Optional = &f
+			}
+		}
+	}
+	for i := range p.InitContainers {
+		each(&p.InitContainers[i])
+	}
+	for i := range p.Containers {
+		each(&p.Containers[i])
+	}
+	for i := range p.EphemeralContainers {
+		c := corev1.Container(p.EphemeralContainers[i].EphemeralContainerCommon)
+		each(&c)
+		p.EphemeralContainers[i].EphemeralContainerCommon = corev1.EphemeralContainerCommon(c)
 	}
 }
 
@@ -157,5 +199,9 @@ func defaultProbe(p *corev1.Probe) {
 	}
 	if p.HTTPGet != nil && p.HTTPGet.Scheme == "" {
 		p.HTTPGet.Scheme = corev1.URISchemeHTTP
+	}
+	if p.GRPC != nil && p.GRPC.Service == nil {
+		empty := ""
+		p.GRPC.Service = &empty
 	}
 }
