@@ -84,7 +84,7 @@ func WriteMarkdown(w io.Writer, results []Scenario) error {
 			name = r.File
 		}
 		fmt.Fprintf(&b, "\n### ❌ %s\n\n", mdText(name))
-		fmt.Fprintf(&b, "`%s` · virtual %s · seed %d\n\n", mdCode(r.File), human(r.VirtualMs), r.Seed)
+		fmt.Fprintf(&b, "`%s` · virtual %s · seed %d%s\n\n", mdCode(r.File), human(r.VirtualMs), r.Seed, strings.ReplaceAll(backendNote(r.Backend), ",", " ·"))
 		if r.Error != "" {
 			kind := r.ErrorKind
 			if kind == "" {

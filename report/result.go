@@ -26,10 +26,13 @@ type Scenario struct {
 	Passed   bool   `json:"passed"`
 	// Error is set when the scenario could not run (bad input) or the run
 	// failed (timeout, step budget, livelock).
-	Error        string        `json:"error,omitempty"`
-	ErrorKind    string        `json:"errorKind,omitempty"` // input | timeout | budget | run
-	VirtualMs    int64         `json:"virtualMs"`
-	Seed         int64         `json:"seed"`
+	Error     string `json:"error,omitempty"`
+	ErrorKind string `json:"errorKind,omitempty"` // input | timeout | budget | run
+	VirtualMs int64  `json:"virtualMs"`
+	Seed      int64  `json:"seed"`
+	// Backend is "envtest" when the run went through a real API server;
+	// empty on the default fake backend.
+	Backend      string        `json:"backend,omitempty"`
 	Expectations []Expectation `json:"expectations"`
 	Rollouts     []Rollout     `json:"rollouts"`
 	AnalysisRuns []AnalysisRun `json:"analysisRuns"`
@@ -193,7 +196,7 @@ func WriteText(w io.Writer, results []Scenario) error {
 		if !r.Passed {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(&b, "=== %s %s (%s) virtual %s, seed %d\n", verdict, r.Scenario, r.File, virtual(r.VirtualMs), r.Seed)
+		fmt.Fprintf(&b, "=== %s %s (%s) virtual %s, seed %d%s\n", verdict, r.Scenario, r.File, virtual(r.VirtualMs), r.Seed, backendNote(r.Backend))
 		if r.Error != "" {
 			fmt.Fprintf(&b, "error (%s): %s\n", r.ErrorKind, r.Error)
 		}
@@ -243,4 +246,11 @@ func WriteText(w io.Writer, results []Scenario) error {
 func virtual(ms int64) string {
 	s := ms / 1000
 	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}
+
+func backendNote(b string) string {
+	if b == "" {
+		return ""
+	}
+	return ", backend " + b
 }

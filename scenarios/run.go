@@ -125,6 +125,9 @@ func Run(s *Scenario, opts RunOptions) *Result {
 	}
 	res := &Result{Report: report.Scenario{Scenario: s.Metadata.Name, File: s.File, Seed: seed,
 		Expectations: []report.Expectation{}, Rollouts: []report.Rollout{}, AnalysisRuns: []report.AnalysisRun{}, Outcomes: []report.Outcome{}, Timeline: []trace.Record{}}}
+	if opts.Backend == BackendEnvtest {
+		res.Report.Backend = BackendEnvtest
+	}
 	r := &runner{s: s, res: res, anchors: map[string]time.Time{}, backend: opts.Backend}
 	kind, err := r.run(seed, opts)
 	if err != nil {
