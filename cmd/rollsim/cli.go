@@ -88,18 +88,10 @@ budget, else 0.`,
 				opts.Seed = &seed
 			}
 			opts.ShowAt = showAt
-			switch backend {
-			case scenarios.BackendFake, scenarios.BackendEnvtest:
-				opts.Backend = backend
-			default:
-				return fmt.Errorf("--backend: expected %s or %s, got %q", scenarios.BackendFake, scenarios.BackendEnvtest, backend)
+			if err := useBackend(backend, stderr); err != nil {
+				return err
 			}
-			if backend == scenarios.BackendEnvtest {
-				// envtest logs through controller-runtime; nothing of it is
-				// for the user (errors come back as errors).
-				ctrllog.SetLogger(logr.Discard())
-				fmt.Fprintln(stderr, "rollsim: starting kube-apiserver and etcd (envtest)…")
-			}
+			opts.Backend = backend
 			var trees []report.Snapshot
 			files, errs := scenarios.Expand(args...)
 			var results []report.Scenario
@@ -163,6 +155,25 @@ budget, else 0.`,
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json, markdown (PR comment), junit (CI test report) or html (self-contained page with charts)")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "override every scenario's seed")
 	cmd.Flags().DurationSliceVar(&showAt, "show-at", nil, "print the rollout tree (as kubectl argo rollouts get) at these times after T+0, e.g. 5m30s")
-	cmd.Flags().StringVar(&backend, "backend", scenarios.BackendFake, "cluster to run on: fake (in-process, no set-up) or envtest (a real kube-apiserver and etcd with the upstream CRDs; needs `make envtest-bins`)")
+	backendFlag(cmd, &backend)
 	return cmd
+}
+
+func backendFlag(cmd *cobra.Command, backend *string) {
+	cmd.Flags().StringVar(backend, "backend", scenarios.BackendFake, "cluster to run on: fake (in-process, no set-up) or envtest (a real kube-apiserver and etcd with the upstream CRDs; needs `make envtest-bins`)")
+}
+
+// useBackend checks --backend and gets the envtest backend ready to start.
+func useBackend(backend string, stderr io.Writer) error {
+	switch backend {
+	case scenarios.BackendFake:
+		return nil
+	case scenarios.BackendEnvtest:
+		// envtest logs through controller-runtime; nothing of it is for the
+		// user (errors come back as errors).
+		ctrllog.SetLogger(logr.Discard())
+		fmt.Fprintln(stderr, "rollsim: starting kube-apiserver and etcd (envtest)…")
+		return nil
+	}
+	return fmt.Errorf("--backend: expected %s or %s, got %q", scenarios.BackendFake, scenarios.BackendEnvtest, backend)
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func newGateCmd(stdout, stderr io.Writer) *cobra.Command {
-	var baseline, candidate, policyFile, mdFile, junitFile string
+	var baseline, candidate, policyFile, mdFile, junitFile, backend string
 	cmd := &cobra.Command{
 		Use:   "gate --baseline DIR --candidate DIR [--policy FILE] SCENARIO|DIR...",
 		Short: "Compare a scenario suite on baseline and candidate manifests and apply a policy",
@@ -43,6 +43,9 @@ writes one testcase per scenario and rule. Progress goes to stderr.`,
 				}
 				policy = p
 			}
+			if err := useBackend(backend, stderr); err != nil {
+				return err
+			}
 			files, errs := scenarios.Expand(args...)
 			if len(errs) > 0 {
 				for _, e := range errs {
@@ -60,9 +63,9 @@ writes one testcase per scenario and rule. Progress goes to stderr.`,
 					continue
 				}
 				fmt.Fprintf(stderr, "[%d/%d] %s: baseline…", i+1, len(files), f)
-				base := scenarios.Run(s, scenarios.RunOptions{Manifests: []string{filepath.Clean(baseline)}})
+				base := scenarios.Run(s, scenarios.RunOptions{Manifests: []string{filepath.Clean(baseline)}, Backend: backend})
 				fmt.Fprint(stderr, " candidate…")
-				cand := scenarios.Run(s, scenarios.RunOptions{Manifests: []string{filepath.Clean(candidate)}})
+				cand := scenarios.Run(s, scenarios.RunOptions{Manifests: []string{filepath.Clean(candidate)}, Backend: backend})
 				g := scenarios.Compare(s.Metadata.Name, f, base, cand, policy)
 				verdict := "within policy"
 				if !g.Passed {
@@ -111,5 +114,6 @@ writes one testcase per scenario and rule. Progress goes to stderr.`,
 	cmd.Flags().StringVar(&policyFile, "policy", "", "policy file (default: forbidVerdictChange only)")
 	cmd.Flags().StringVar(&mdFile, "markdown", "", "write the Markdown comparison to this file instead of stdout")
 	cmd.Flags().StringVar(&junitFile, "junit", "", "write JUnit XML to this file")
+	backendFlag(cmd, &backend)
 	return cmd
 }

@@ -79,3 +79,32 @@ func TestGatePolicyFileAndBadInput(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestGateOnEnvtest: the gate through a real API server reaches the same
+// comparison as on the fake backend, and says which backend it ran on.
+func TestGateOnEnvtest(t *testing.T) {
+	code, out, errOut := run("gate", "--backend", "envtest", "--baseline", gateDir+"/baseline", "--candidate", gateDir+"/candidate", gateDir+"/suite")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	_, fakeOut, _ := run("gate", "--baseline", gateDir+"/baseline", "--candidate", gateDir+"/candidate", gateDir+"/suite")
+	if out != fakeOut {
+		t.Errorf("the envtest comparison differs from the fake one:\n%s\n---\n%s", out, fakeOut)
+	}
+	if !strings.Contains(errOut, "starting kube-apiserver and etcd (envtest)") {
+		t.Errorf("no envtest progress line on stderr: %q", errOut)
+	}
+}
+
+// TestUnknownBackend: a misspelt --backend is bad input, exit 2.
+func TestUnknownBackend(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"run", "--backend", "kind", "../../scenarios/library/seed000-v1-to-v2-succeeds.yaml"},
+		{"gate", "--backend", "kind", "--baseline", gateDir + "/baseline", "--candidate", gateDir + "/baseline", gateDir + "/suite"},
+	} {
+		code, _, errOut := run(cmd...)
+		if code != 2 || !strings.Contains(errOut, `--backend: expected fake or envtest, got "kind"`) {
+			t.Errorf("%v: exit %d, stderr %q", cmd, code, errOut)
+		}
+	}
+}
