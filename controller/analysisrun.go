@@ -31,11 +31,12 @@ type AnalysisRunReconciler struct {
 	// settled remembers runs whose last write left them at a fixed point:
 	// a reconcile of that very object at that very instant would change
 	// nothing (nothing due, nothing terminating), so it is skipped with
-	// the same wake-up.
-	settled map[types.UID]settledRun
+	// the same wake-up, after reading only the run's metadata.
+	settled map[types.NamespacedName]settledRun
 }
 
 type settledRun struct {
+	uid             types.UID
 	resourceVersion string
 	at              time.Time
 	result          reconcile.Result
@@ -68,7 +69,7 @@ func NewAnalysisRunReconciler(opts Options) (*AnalysisRunReconciler, error) {
 	if opts.Providers == nil {
 		opts.Providers = JobProviderFactory{Client: opts.Client, Clock: opts.Clock}
 	}
-	return &AnalysisRunReconciler{opts: opts, resolved: map[types.UID]resolvedMetrics{}, settled: map[types.UID]settledRun{}}, nil
+	return &AnalysisRunReconciler{opts: opts, resolved: map[types.UID]resolvedMetrics{}, settled: map[types.NamespacedName]settledRun{}}, nil
 }
 
 var _ reconcile.Reconciler = (*AnalysisRunReconciler)(nil)
@@ -79,6 +80,9 @@ func (r *AnalysisRunReconciler) note(run *v1alpha1.AnalysisRun, kind, name, verb
 
 // Reconcile runs one analysis reconcile.
 func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	if res, ok := r.stillSettled(ctx, req); ok {
+		return res, nil
+	}
 	run := &v1alpha1.AnalysisRun{}
 	if err := r.opts.Client.Get(ctx, req.NamespacedName, run); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -91,11 +95,8 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	}
 	if run.Status.Phase.Completed() {
 		delete(r.resolved, run.UID)
-		delete(r.settled, run.UID)
+		delete(r.settled, req.NamespacedName)
 		return reconcile.Result{}, r.deleteJobs(ctx, run)
-	}
-	if sr, ok := r.settled[run.UID]; ok && run.UID != "" && sr.resourceVersion == run.ResourceVersion && sr.at.Equal(r.opts.Clock.Now()) {
-		return sr.result, nil
 	}
 	// The reconcile changes only the status: the patch base shares the
 	// (large) spec with run and deep-copies the status alone.
@@ -121,6 +122,9 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if run.Status.StartedAt != nil {
 		startedAt = *run.Status.StartedAt
 	}
+	// measured: a completed measurement was recorded, which always moves
+	// one of the metric's counters, so the status changed for sure.
+	measured := false
 	for _, metric := range metrics {
 		idx := analysis.FindResult(run, metric.Name)
 		var result *v1alpha1.MetricResult
@@ -159,6 +163,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		limit := int(retention[metric.Name])
 		analysis.TrimMeasurements(result, limit)
 		if m.Phase.Completed() {
+			measured = true
 			detail := fmt.Sprintf("%s → %s", metric.Name, m.Phase)
 			if m.Value != "" {
 				detail += " (value " + m.Value + ")"
@@ -191,7 +196,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		}
 	}
 	wrote := false
-	if !sameStatus(&orig.Status, &run.Status) {
+	if measured || !sameStatus(&orig.Status, &run.Status) {
 		if err := r.opts.Client.Status().Patch(ctx, run, client.MergeFrom(orig)); err != nil {
 			return reconcile.Result{}, fmt.Errorf("patch status of analysis run %s: %w", run.Name, err)
 		}
@@ -213,11 +218,31 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			res = reconcile.Result{RequeueAfter: d}
 		}
 	}
-	delete(r.settled, run.UID)
-	if wrote && r.atFixedPoint(run, metrics, precise) {
-		r.settled[run.UID] = settledRun{resourceVersion: run.ResourceVersion, at: r.opts.Clock.Now(), result: res}
+	delete(r.settled, req.NamespacedName)
+	if wrote && run.UID != "" && r.atFixedPoint(run, metrics, precise) {
+		r.settled[req.NamespacedName] = settledRun{uid: run.UID, resourceVersion: run.ResourceVersion, at: r.opts.Clock.Now(), result: res}
 	}
 	return res, nil
+}
+
+// stillSettled reports whether req names a run this reconciler left at a
+// fixed point at this very instant and nobody has written since (same uid
+// and resourceVersion, read from the metadata alone): then the reconcile
+// would change nothing and res is its wake-up.
+func (r *AnalysisRunReconciler) stillSettled(ctx context.Context, req reconcile.Request) (res reconcile.Result, ok bool) {
+	sr, ok := r.settled[req.NamespacedName]
+	if !ok || !sr.at.Equal(r.opts.Clock.Now()) {
+		return reconcile.Result{}, false
+	}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(v1alpha1.SchemeGroupVersion.WithKind("AnalysisRun"))
+	if err := r.opts.Client.Get(ctx, req.NamespacedName, m); err != nil {
+		return reconcile.Result{}, false
+	}
+	if m.UID != sr.uid || m.ResourceVersion != sr.resourceVersion || m.DeletionTimestamp != nil {
+		return reconcile.Result{}, false
+	}
+	return sr.result, true
 }
 
 // atFixedPoint reports whether reconciling run again at this instant would

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/labels"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -26,32 +29,138 @@ type fastClient struct {
 	client.Client
 	t      *tracker
 	scheme *runtime.Scheme
-	gvks   map[reflect.Type]schema.GroupVersionKind
+	kinds  map[reflect.Type]kindInfo
+	// byGVK: the kind of a metadata-only read's type.
+	byGVK map[schema.GroupVersionKind]kindInfo
+}
+
+// kindInfo is what the fast paths need to know of a Go type, worked out
+// once per type.
+type kindInfo struct {
+	ok  bool
+	gvk schema.GroupVersionKind
+	gvr schema.GroupVersionResource
+	// plain: the type is a struct of exactly TypeMeta, ObjectMeta, Spec
+	// and Status, each with a generated DeepCopy (only those take the fast
+	// patch path).
+	plain bool
 }
 
 func newFastClient(c client.Client, t *tracker, s *runtime.Scheme) *fastClient {
-	return &fastClient{Client: c, t: t, scheme: s, gvks: map[reflect.Type]schema.GroupVersionKind{}}
+	return &fastClient{Client: c, t: t, scheme: s, kinds: map[reflect.Type]kindInfo{}, byGVK: map[schema.GroupVersionKind]kindInfo{}}
 }
 
-func (c *fastClient) gvkOf(obj runtime.Object) (schema.GroupVersionKind, bool) {
+func (c *fastClient) kindOf(obj runtime.Object) kindInfo {
 	rt := reflect.TypeOf(obj)
-	if g, ok := c.gvks[rt]; ok {
-		return g, true
+	if k, ok := c.kinds[rt]; ok {
+		return k
 	}
-	if _, ok := obj.(runtime.Unstructured); ok {
-		return schema.GroupVersionKind{}, false
+	k := kindInfo{}
+	if _, unstructured := obj.(runtime.Unstructured); !unstructured {
+		gvks, unversioned, err := c.scheme.ObjectKinds(obj)
+		if err == nil && !unversioned && len(gvks) == 1 {
+			k = kindInfo{ok: true, gvk: gvks[0], gvr: gvrOf(gvks[0]), plain: plainObjectType(rt)}
+		}
 	}
-	gvks, unversioned, err := c.scheme.ObjectKinds(obj)
-	if err != nil || unversioned || len(gvks) != 1 {
-		return schema.GroupVersionKind{}, false
-	}
-	c.gvks[rt] = gvks[0]
-	return gvks[0], true
+	c.kinds[rt] = k
+	return k
 }
 
 func gvrOf(gvk schema.GroupVersionKind) schema.GroupVersionResource {
 	gvr, _ := meta.UnsafeGuessKindToResource(gvk)
 	return gvr
+}
+
+// plainObjectType: *T where T is exactly {TypeMeta; ObjectMeta; Spec;
+// Status} and the last three can be deep-copied on their own.
+func plainObjectType(rt reflect.Type) bool {
+	if rt.Kind() != reflect.Pointer || rt.Elem().Kind() != reflect.Struct {
+		return false
+	}
+	st := rt.Elem()
+	want := []string{"TypeMeta", "ObjectMeta", "Spec", "Status"}
+	if st.NumField() != len(want) {
+		return false
+	}
+	for i, name := range want {
+		f := st.Field(i)
+		if f.Name != name || !f.IsExported() {
+			return false
+		}
+		if i > 0 {
+			if _, ok := deepCopyMethod(f.Type); !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// deepCopyMethod finds the generated func (*T) DeepCopyInto(*T) of a
+// struct type.
+func deepCopyMethod(t reflect.Type) (reflect.Method, bool) {
+	pt := reflect.PointerTo(t)
+	m, ok := pt.MethodByName("DeepCopyInto")
+	if !ok || m.Type.NumIn() != 2 || m.Type.In(1) != pt || m.Type.NumOut() != 0 {
+		return reflect.Method{}, false
+	}
+	return m, true
+}
+
+// Parts of a plain object type (the field index in the struct).
+const (
+	partMeta   = 1
+	partSpec   = 2
+	partStatus = 3
+)
+
+// copyPart deep-copies one part of src into dst (both *T of the same
+// plain type). The kinds the controllers write most are copied directly;
+// the rest through their generated DeepCopyInto, found by reflection.
+func copyPart(dst, src runtime.Object, part int) {
+	switch s := src.(type) {
+	case *v1alpha1.AnalysisRun:
+		d := dst.(*v1alpha1.AnalysisRun)
+		copyOf(part, &d.ObjectMeta, &s.ObjectMeta, &d.Spec, &s.Spec, &d.Status, &s.Status)
+	case *v1alpha1.Rollout:
+		d := dst.(*v1alpha1.Rollout)
+		copyOf(part, &d.ObjectMeta, &s.ObjectMeta, &d.Spec, &s.Spec, &d.Status, &s.Status)
+	case *appsv1.ReplicaSet:
+		d := dst.(*appsv1.ReplicaSet)
+		copyOf(part, &d.ObjectMeta, &s.ObjectMeta, &d.Spec, &s.Spec, &d.Status, &s.Status)
+	default:
+		sf := reflect.ValueOf(src).Elem().Field(part)
+		df := reflect.ValueOf(dst).Elem().Field(part)
+		m, _ := deepCopyMethod(sf.Type())
+		m.Func.Call([]reflect.Value{sf.Addr(), df.Addr()})
+	}
+}
+
+// deepCopier is a generated API type's pointer: (*T).DeepCopyInto(*T).
+type deepCopier[T any] interface {
+	*T
+	DeepCopyInto(*T)
+}
+
+// copyOf deep-copies the metadata, the spec or the status of one typed
+// object into another.
+func copyOf[S any, PS deepCopier[S], St any, PSt deepCopier[St]](part int, dm, sm *metav1.ObjectMeta, dspec, sspec PS, dst, sst PSt) {
+	switch part {
+	case partMeta:
+		sm.DeepCopyInto(dm)
+	case partSpec:
+		sspec.DeepCopyInto(dspec)
+	default:
+		sst.DeepCopyInto(dst)
+	}
+}
+
+// shallowCopy returns a new *T holding *obj's fields (sharing their
+// maps, slices and pointers).
+func shallowCopy(obj runtime.Object) runtime.Object {
+	v := reflect.New(reflect.TypeOf(obj).Elem())
+	v.Elem().Set(reflect.ValueOf(obj).Elem())
+	return v.Interface().(runtime.Object)
 }
 
 func assign(dst, src runtime.Object) bool {
@@ -65,11 +174,17 @@ func assign(dst, src runtime.Object) bool {
 
 // Get implements client.Reader.
 func (c *fastClient) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	gvk, ok := c.gvkOf(obj)
-	if !ok || len(opts) > 0 {
+	if pom, ok := obj.(*metav1.PartialObjectMetadata); ok && len(opts) == 0 {
+		if done, err := c.getMetadata(key, pom); done {
+			return err
+		}
 		return c.Client.Get(ctx, key, obj, opts...)
 	}
-	got, err := c.t.Get(gvrOf(gvk), key.Namespace, key.Name)
+	k := c.kindOf(obj)
+	if !k.ok || len(opts) > 0 {
+		return c.Client.Get(ctx, key, obj, opts...)
+	}
+	got, err := c.t.Get(k.gvr, key.Namespace, key.Name)
 	if err != nil {
 		return err
 	}
@@ -80,33 +195,66 @@ func (c *fastClient) Get(ctx context.Context, key client.ObjectKey, obj client.O
 	return nil
 }
 
+// getMetadata serves a metadata-only read of a typed object from the
+// store: a copy of its metadata alone, as the fake client's JSON round
+// trip would give it (type set, managedFields dropped).
+func (c *fastClient) getMetadata(key client.ObjectKey, pom *metav1.PartialObjectMetadata) (bool, error) {
+	gvk := pom.GroupVersionKind()
+	if gvk.Kind == "" || gvk.Version == "" {
+		return false, nil
+	}
+	k, known := c.byGVK[gvk]
+	if !known {
+		if typed, err := c.scheme.New(gvk); err == nil {
+			k = c.kindOf(typed)
+		}
+		c.byGVK[gvk] = k
+	}
+	if !k.ok || !k.plain {
+		return false, nil
+	}
+	stored, ok := c.t.objs.peek(k.gvr, key.Namespace, key.Name)
+	if !ok {
+		return true, apierrors.NewNotFound(k.gvr.GroupResource(), key.Name)
+	}
+	oma, ok := stored.(metav1.ObjectMetaAccessor)
+	if !ok {
+		return false, nil
+	}
+	om, ok := oma.GetObjectMeta().(*metav1.ObjectMeta)
+	if !ok {
+		return false, nil
+	}
+	*pom = metav1.PartialObjectMetadata{}
+	om.DeepCopyInto(&pom.ObjectMeta)
+	pom.ManagedFields = nil
+	pom.SetGroupVersionKind(gvk)
+	return true, nil
+}
+
 // List implements client.Reader (namespace and label selector only).
 func (c *fastClient) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
 	lo := &client.ListOptions{}
 	lo.ApplyOptions(opts)
-	listGVK, ok := c.gvkOf(list)
-	if !ok || lo.FieldSelector != nil || lo.Limit > 0 || lo.Continue != "" || len(listGVK.Kind) <= 4 {
+	lk := c.kindOf(list)
+	if !lk.ok || lo.FieldSelector != nil || lo.Limit > 0 || lo.Continue != "" || len(lk.gvk.Kind) <= 4 {
 		return c.Client.List(ctx, list, opts...)
 	}
-	gvk := listGVK
+	gvk := lk.gvk
 	gvk.Kind = gvk.Kind[:len(gvk.Kind)-4]
-	got, err := c.t.List(gvrOf(gvk), gvk, lo.Namespace)
+	sel := lo.LabelSelector
+	if sel != nil && sel.Empty() {
+		sel = nil
+	}
+	// Only the matching objects are copied.
+	got, err := c.t.objs.List(gvrOf(gvk), gvk, lo.Namespace, sel)
 	if err != nil {
 		return err
 	}
-	if lo.LabelSelector != nil && !lo.LabelSelector.Empty() {
-		items, err := meta.ExtractList(got)
-		if err != nil {
-			return c.Client.List(ctx, list, opts...)
-		}
-		var keep []runtime.Object
-		for _, it := range items {
-			acc, err := meta.Accessor(it)
-			if err == nil && lo.LabelSelector.Matches(labels.Set(acc.GetLabels())) {
-				keep = append(keep, it)
-			}
-		}
-		if err := meta.SetList(got, keep); err != nil {
+	if sel != nil && meta.LenList(got) == 0 {
+		// A filtered list is never nil, whether or not the resource was
+		// ever stored.
+		if err := meta.SetList(got, nil); err != nil {
 			return c.Client.List(ctx, list, opts...)
 		}
 	}
@@ -143,28 +291,26 @@ func (s *fastStatus) Patch(ctx context.Context, obj client.Object, patch client.
 	return s.SubResourceWriter.Patch(ctx, obj, patch, opts...)
 }
 
-func statusField(obj runtime.Object) (reflect.Value, bool) {
-	v := reflect.ValueOf(obj)
-	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-		return reflect.Value{}, false
-	}
-	f := v.Elem().FieldByName("Status")
-	return f, f.IsValid() && f.CanSet()
-}
-
 // fastPatch applies a merge patch made with client.MergeFrom against the
 // stored object; done=false means "take the full path".
+//
+// The stored object is never modified (store_objects.go), so the new one
+// is built from parts: a status write stores the stored object's
+// metadata and spec (shared) with a copy of the caller's status; a
+// main-resource write stores a copy of the caller's object with the
+// stored status (shared). The caller's object then becomes what was
+// stored, in memory of its own: the parts it did not send are copied
+// from the store.
 func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status bool, nopts int) (bool, error) {
 	if nopts > 0 || patch.Type() != types.MergePatchType || reflect.TypeOf(patch).String() != "*client.mergeFromPatch" {
 		return false, nil
 	}
-	gvk, ok := c.gvkOf(obj)
-	if !ok {
+	k := c.kindOf(obj)
+	if !k.ok || !k.plain {
 		return false, nil
 	}
-	gvr := gvrOf(gvk)
-	cur, err := c.t.Get(gvr, obj.GetNamespace(), obj.GetName())
-	if err != nil {
+	cur, ok := c.t.objs.peek(k.gvr, obj.GetNamespace(), obj.GetName())
+	if !ok || reflect.TypeOf(cur) != reflect.TypeOf(obj) {
 		return false, nil
 	}
 	curAcc, err := meta.Accessor(cur)
@@ -173,39 +319,30 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 	}
 	var next runtime.Object
 	if status {
-		sf, ok := statusField(cur)
-		of, ok2 := statusField(obj)
-		if !ok || !ok2 {
-			return false, nil
-		}
-		// A shallow copy of the stored object with the caller's status: the
-		// tracker stores its own deep copy, and cur stays intact as the
-		// change's old object.
-		nv := reflect.New(reflect.TypeOf(cur).Elem())
-		nv.Elem().Set(reflect.ValueOf(cur).Elem())
-		nv.Elem().FieldByName("Status").Set(of)
-		next = nv.Interface().(runtime.Object)
-		_ = sf
+		next = shallowCopy(cur)
+		copyPart(next, obj, partStatus)
 	} else {
-		next = obj.DeepCopyObject()
-		if sf, ok := statusField(next); ok {
-			if cf, ok2 := statusField(cur); ok2 {
-				sf.Set(cf)
-			}
-		}
+		// A deep copy of the caller's object without its status (set
+		// aside meanwhile), then the stored status.
+		next = shallowCopy(obj)
+		copyPart(next, obj, partMeta)
+		copyPart(next, obj, partSpec)
+		reflect.ValueOf(next).Elem().Field(partStatus).Set(reflect.ValueOf(cur).Elem().Field(partStatus))
 	}
 	// A status write never changes the spec: skip the generation check.
 	c.t.statusWrite = status
-	c.t.knownOld = cur
-	err = c.t.Update(gvr, next, obj.GetNamespace())
+	err = c.t.update(k.gvr, next, obj.GetNamespace(), true)
 	c.t.statusWrite = false
-	c.t.knownOld = nil
 	if err != nil {
-		return true, fmt.Errorf("patch %s %s/%s: %w", gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
+		return true, fmt.Errorf("patch %s %s/%s: %w", k.gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
 	}
-	// next carries what was stored (the tracker kept its own copy), with
-	// the resourceVersion and generation the write gave it.
-	assign(obj, next)
+	// next is stored now: the caller gets copies of it.
+	copyPart(obj, next, partMeta)
+	if status {
+		copyPart(obj, next, partSpec)
+	} else {
+		copyPart(obj, next, partStatus)
+	}
 	obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	return true, nil
 }

@@ -13,6 +13,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -60,7 +61,7 @@ func NewStore(now func() time.Time, onChange func(Change)) *Store {
 	s := api.NewScheme()
 	codecs := serializer.NewCodecFactory(s)
 	t := &tracker{
-		upstream: clienttesting.NewObjectTracker(s, codecs.UniversalDecoder()),
+		objs:     newObjects(s, codecs.UniversalDecoder()),
 		scheme:   s,
 		now:      now,
 		onChange: onChange,
@@ -101,12 +102,14 @@ type objRef struct {
 	name      string
 }
 
-// tracker wraps client-go's plain object tracker with what an API server
-// does on writes here: uid and creationTimestamp on create, generation
-// bumped on spec change, owner garbage collection on delete, and change
-// notifications for the harness.
+// tracker is the object tracker under both clients: the object table
+// (store_objects.go, which behaves as client-go's plain ObjectTracker) and
+// what an API server does on writes here: uid and creationTimestamp on
+// create, generation bumped on spec change, owner garbage collection on
+// delete, and change notifications for the harness. The objects in a
+// Change are the stored ones: listeners must not modify them.
 type tracker struct {
-	upstream clienttesting.ObjectTracker
+	objs     *objects
 	scheme   *runtime.Scheme
 	now      func() time.Time
 	onChange func(Change)
@@ -116,10 +119,7 @@ type tracker struct {
 	// statusWrite marks a status-subresource write in progress (the spec
 	// is the stored one, so generation cannot change).
 	statusWrite bool
-	// knownOld is the stored object before this write, when the caller
-	// already read it (saves a copy).
-	knownOld runtime.Object
-	owners   map[types.UID][]objRef
+	owners      map[types.UID][]objRef
 }
 
 var _ clienttesting.ObjectTracker = (*tracker)(nil)
@@ -183,7 +183,7 @@ func (t *tracker) index(gvr schema.GroupVersionResource, obj runtime.Object) {
 
 func (t *tracker) Add(obj runtime.Object) error {
 	t.stamp(obj)
-	if err := t.upstream.Add(obj); err != nil {
+	if err := t.objs.Add(obj); err != nil {
 		return err
 	}
 	gvks, _, _ := t.scheme.ObjectKinds(obj)
@@ -196,12 +196,26 @@ func (t *tracker) Add(obj runtime.Object) error {
 }
 
 func (t *tracker) Get(gvr schema.GroupVersionResource, ns, name string, opts ...metav1.GetOptions) (runtime.Object, error) {
-	return t.upstream.Get(gvr, ns, name, opts...)
+	if err := atMostOne(len(opts)); err != nil {
+		return nil, err
+	}
+	return t.objs.Get(gvr, ns, name)
+}
+
+// atMostOne is client-go's tracker's check on its variadic options.
+func atMostOne(n int) error {
+	if n > 1 {
+		return fmt.Errorf("expected at most one options argument, got %d", n)
+	}
+	return nil
 }
 
 func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.CreateOptions) error {
+	if err := atMostOne(len(opts)); err != nil {
+		return err
+	}
 	t.stamp(obj)
-	if err := t.upstream.Create(gvr, obj, ns, opts...); err != nil {
+	if err := t.objs.Create(gvr, obj, ns); err != nil {
 		return err
 	}
 	t.index(gvr, obj)
@@ -222,61 +236,85 @@ func specOf(obj runtime.Object) any {
 	return f.Interface()
 }
 
-func (t *tracker) update(gvr schema.GroupVersionResource, obj runtime.Object, ns string, write func() error) error {
+// update writes obj over the stored object; owned means the table may keep
+// obj itself (the fast client built it for the store and no longer
+// touches it), else it stores a copy.
+func (t *tracker) update(gvr schema.GroupVersionResource, obj runtime.Object, ns string, owned bool) error {
 	acc, err := meta.Accessor(obj)
 	if err != nil {
 		return err
 	}
-	old := t.knownOld
-	if old == nil {
-		if old, err = t.upstream.Get(gvr, ns, acc.GetName()); err != nil {
-			return err
-		}
+	name := acc.GetName()
+	// old is the stored object itself: only read here and handed to the
+	// change listener.
+	old, ok := t.objs.peek(gvr, ns, name)
+	if !ok {
+		return apierrors.NewNotFound(gvr.GroupResource(), name)
 	}
 	oldAcc, _ := meta.Accessor(old)
 	gen := oldAcc.GetGeneration()
-	if os, ns2 := specOf(old), specOf(obj); !t.statusWrite && os != nil && !equality.Semantic.DeepEqual(os, ns2) {
-		gen++
+	if !t.statusWrite {
+		if os, ns2 := specOf(old), specOf(obj); os != nil && !equality.Semantic.DeepEqual(os, ns2) {
+			gen++
+		}
 	}
 	acc.SetGeneration(gen)
 	t.bumpRV(obj)
 	acc.SetUID(oldAcc.GetUID())
 	acc.SetCreationTimestamp(oldAcc.GetCreationTimestamp())
-	if err := write(); err != nil {
+	stored := obj
+	if !owned {
+		stored = obj.DeepCopyObject()
+	}
+	if err := t.objs.put(gvr, stored, ns, true); err != nil {
 		return err
 	}
-	t.notify(OpUpdate, old, obj)
+	t.notify(OpUpdate, old, stored)
 	return nil
 }
 
 func (t *tracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.UpdateOptions) error {
-	return t.update(gvr, obj, ns, func() error { return t.upstream.Update(gvr, obj, ns, opts...) })
+	if err := atMostOne(len(opts)); err != nil {
+		return err
+	}
+	return t.update(gvr, obj, ns, false)
 }
 
 func (t *tracker) Patch(gvr schema.GroupVersionResource, obj runtime.Object, ns string, opts ...metav1.PatchOptions) error {
-	return t.update(gvr, obj, ns, func() error { return t.upstream.Patch(gvr, obj, ns, opts...) })
+	if err := atMostOne(len(opts)); err != nil {
+		return err
+	}
+	return t.update(gvr, obj, ns, false)
 }
 
 func (t *tracker) Apply(gvr schema.GroupVersionResource, cfg runtime.Object, ns string, opts ...metav1.PatchOptions) error {
 	return fmt.Errorf("server-side apply: %s", "not supported yet by the fake backend")
 }
 
+// List ignores label and field selectors in opts, as client-go's tracker
+// does (the clientset's generated fakes filter by label afterwards).
 func (t *tracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string, opts ...metav1.ListOptions) (runtime.Object, error) {
-	return t.upstream.List(gvr, gvk, ns, opts...)
+	if err := atMostOne(len(opts)); err != nil {
+		return nil, err
+	}
+	return t.objs.List(gvr, gvk, ns, nil)
 }
 
 func (t *tracker) Watch(gvr schema.GroupVersionResource, ns string, opts ...metav1.ListOptions) (watch.Interface, error) {
-	return t.upstream.Watch(gvr, ns, opts...)
+	return t.objs.Watch(gvr, ns, opts...)
 }
 
 // Delete removes the object and, like the garbage collector, every object
 // it owns (recursively, in sorted order).
 func (t *tracker) Delete(gvr schema.GroupVersionResource, ns, name string, opts ...metav1.DeleteOptions) error {
-	old, err := t.upstream.Get(gvr, ns, name)
-	if err != nil {
+	if err := atMostOne(len(opts)); err != nil {
 		return err
 	}
-	if err := t.upstream.Delete(gvr, ns, name, opts...); err != nil {
+	old, ok := t.objs.peek(gvr, ns, name)
+	if !ok {
+		return apierrors.NewNotFound(gvr.GroupResource(), name)
+	}
+	if err := t.objs.Delete(gvr, ns, name); err != nil {
 		return err
 	}
 	t.notify(OpDelete, old, nil)

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -32,17 +33,30 @@ func rs(name string, replicas int32) *appsv1.ReplicaSet {
 	}
 }
 
-func TestCreateStampsDeterministicServerFields(t *testing.T) {
+// storeWith is a test store holding objs, created in order.
+func storeWith(t *testing.T, objs ...client.Object) *Store {
+	t.Helper()
 	s, _ := newTestStore(nil)
-	ctx := context.Background()
-	a := rs("a", 1)
-	if err := s.Client().Create(ctx, a); err != nil {
-		t.Fatal(err)
+	for _, o := range objs {
+		if err := s.Client().Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
 	}
+	return s
+}
+
+// getRS reads ReplicaSet ns/name through the controller-runtime client.
+func getRS(t *testing.T, s *Store, name string) *appsv1.ReplicaSet {
+	t.Helper()
 	got := &appsv1.ReplicaSet{}
-	if err := s.Client().Get(ctx, client.ObjectKeyFromObject(a), got); err != nil {
+	if err := s.Client().Get(context.Background(), client.ObjectKey{Namespace: "ns", Name: name}, got); err != nil {
 		t.Fatal(err)
 	}
+	return got
+}
+
+func TestCreateStampsDeterministicServerFields(t *testing.T) {
+	got := getRS(t, storeWith(t, rs("a", 1)), "a")
 	if got.UID != "00000000-0000-4000-8000-000000000001" || got.Generation != 1 {
 		t.Fatalf("uid %q generation %d", got.UID, got.Generation)
 	}
@@ -172,5 +186,102 @@ func TestDeleteCollectsOwnedObjectsRecursively(t *testing.T) {
 	}
 	if deletes != 3 {
 		t.Fatalf("want 3 delete notifications, got %d", deletes)
+	}
+}
+
+// The store hands out copies: changing what a Get, a List or a fast patch
+// returned never changes the stored object.
+func TestStoredObjectsAreNotAliased(t *testing.T) {
+	s := storeWith(t, rs("a", 1))
+	ctx := context.Background()
+	got := getRS(t, s, "a")
+	got.Spec.Selector.MatchLabels["a"] = "changed"
+	orig := got.DeepCopy()
+	got.Status.Conditions = []appsv1.ReplicaSetCondition{{Type: "X", Message: "one"}}
+	if err := s.Client().Status().Patch(ctx, got, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
+	}
+	if got.Spec.Selector.MatchLabels["a"] != "b" {
+		t.Fatalf("a status patch must return the stored spec, got selector %v", got.Spec.Selector.MatchLabels)
+	}
+	got.Status.Conditions[0].Message = "two"
+	got.Labels = map[string]string{"l": "1"}
+	list := &appsv1.ReplicaSetList{}
+	if err := s.Client().List(ctx, list, client.InNamespace("ns")); err != nil {
+		t.Fatal(err)
+	}
+	list.Items[0].Status.Conditions[0].Message = "three"
+	again := getRS(t, s, "a")
+	if again.Status.Conditions[0].Message != "one" || again.Spec.Selector.MatchLabels["a"] != "b" || again.Labels != nil {
+		t.Fatalf("stored object changed through a returned one: %+v", again)
+	}
+	// A main-resource patch returns the stored status.
+	orig = again.DeepCopy()
+	again.Status.Conditions[0].Message = "local"
+	again.Annotations = map[string]string{"x": "y"}
+	if err := s.Client().Patch(ctx, again, client.MergeFrom(orig)); err != nil {
+		t.Fatal(err)
+	}
+	if again.Status.Conditions[0].Message != "one" || again.Annotations["x"] != "y" {
+		t.Fatalf("main-resource patch: status %v annotations %v", again.Status.Conditions, again.Annotations)
+	}
+}
+
+// What client-go and controller-runtime users rely on: label selectors,
+// stale-update conflicts, watches, metadata-only reads.
+func TestStoreBehavesLikeAnAPIServer(t *testing.T) {
+	s := storeWith(t)
+	ctx := context.Background()
+	w, err := s.Clientset().AppsV1().ReplicaSets("ns").Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	a, b := rs("a", 1), rs("b", 1)
+	b.Labels = map[string]string{"tier": "x"}
+	for _, o := range []*appsv1.ReplicaSet{a, b} {
+		if err := s.Client().Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := &appsv1.ReplicaSetList{}
+	if err := s.Client().List(ctx, l, client.InNamespace("ns"), client.MatchingLabels{"tier": "x"}); err != nil || len(l.Items) != 1 || l.Items[0].Name != "b" {
+		t.Fatalf("label selector through the controller-runtime client: %v %v", err, l.Items)
+	}
+	cl, err := s.Clientset().AppsV1().ReplicaSets("ns").List(ctx, metav1.ListOptions{LabelSelector: "tier=x"})
+	if err != nil || len(cl.Items) != 1 || cl.Items[0].Name != "b" {
+		t.Fatalf("label selector through the clientset: %v %v", err, cl)
+	}
+	stale := a.DeepCopy()
+	a.Spec.MinReadySeconds = 3
+	if err := s.Client().Update(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	stale.Spec.MinReadySeconds = 4
+	if err := s.Client().Update(ctx, stale); !apierrors.IsConflict(err) {
+		t.Fatalf("stale update: want a conflict, got %v", err)
+	}
+	if a.Generation != 2 {
+		t.Fatalf("spec update: generation %d", a.Generation)
+	}
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))
+	if err := s.Client().Get(ctx, client.ObjectKeyFromObject(a), m); err != nil || m.ResourceVersion != a.ResourceVersion || m.UID != a.UID {
+		t.Fatalf("metadata read: %v %+v", err, m.ObjectMeta)
+	}
+	m.SetName("missing")
+	if err := s.Client().Get(ctx, client.ObjectKey{Namespace: "ns", Name: "missing"}, m); !apierrors.IsNotFound(err) {
+		t.Fatalf("metadata read of a missing object: %v", err)
+	}
+	if err := s.Client().Delete(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(got) < 4 {
+		ev := <-w.ResultChan()
+		got = append(got, fmt.Sprintf("%s %s", ev.Type, ev.Object.(*appsv1.ReplicaSet).Name))
+	}
+	if want := "[ADDED a ADDED b MODIFIED a DELETED b]"; fmt.Sprint(got) != want {
+		t.Fatalf("watch events %v, want %s", got, want)
 	}
 }
