@@ -52,3 +52,12 @@ fuzz:
 # See docs/envtest.md.
 envtest-bins:
 	$(GO) run ./hack/envtest-bins
+
+# Differential oracle (docs/oracle.md): every library scenario on rollsim and on
+# the upstream Argo Rollouts controllers (oracle/, a separate Go module pinned
+# to Argo's k8s.io modules), compared decision by decision. Prints the
+# agreement table; fails when a verdict differs from oracle/agreement.txt.
+# Cold build of the oracle ≈ 6–12 min on 2 cores, so it is not part of `make test`.
+oracle:
+	oracle/hack/run-library.sh .cache/oracle
+.PHONY: oracle

@@ -23,6 +23,8 @@ var (
 	weightTo    = regexp.MustCompile(`updated from \d+ to (\d+)`)
 	selectorTo  = regexp.MustCompile(`to '([^']*)'`)
 	pauseCause  = regexp.MustCompile(`^Rollout is paused \((\w+)\)`)
+	terminalRun = map[string]bool{"AnalysisRunSuccessful": true, "AnalysisRunFailed": true, "AnalysisRunError": true,
+		"AnalysisRunInconclusive": true}
 	controllers = map[string]bool{"rollout-controller": true, "analysis-controller": true}
 )
 
@@ -33,7 +35,8 @@ var (
 //   - step <rollout>: the current step index after each change;
 //   - weight <rollout>: the router's canary weight after each change;
 //   - selector <service>: the pod-template hash a Service was switched to;
-//   - phase <rollout|analysisrun>: phase and message;
+//   - phase <rollout>: phase and message;
+//   - phase <analysisrun>: the phase it ended in;
 //   - aborted / promoted <rollout>: Argo's reason and message;
 //   - paused / resumed <rollout>: the reason and the pause cause
 //     (CanaryPauseStep, BlueGreenPause, …);
@@ -78,6 +81,10 @@ func Decisions(tl []Record) []Decision {
 				add(r, "selector "+r.Object, m[1])
 			}
 		case "phase":
+			if kind == "analysisrun" && !terminalRun[r.Reason] {
+				// rollsim's timeline has an AnalysisRun's phase once it ends.
+				continue
+			}
 			v := r.Reason
 			if kind == "rollout" && r.Detail != "" {
 				v += ": " + r.Detail

@@ -34,6 +34,13 @@ type Plan struct {
 	Until   Until                      `json:"until"`
 	// Traffic is true when the scenario has a traffic model (spec.traffic).
 	Traffic bool `json:"traffic,omitempty"`
+	// RecordedJobs are analysis-job attempt outcomes that rollsim derives
+	// from its traffic model (versions with job.traffic): `rollsim resolve`
+	// runs the scenario on rollsim and records them by job ("<metric>#<n>",
+	// the n-th Job of that metric) and attempt (true: succeeded). Another
+	// engine replays them instead of modelling traffic, so these outcomes
+	// are rollsim's, not independent (docs/fidelity.md).
+	RecordedJobs map[string][]bool `json:"recordedJobs,omitempty"`
 }
 
 // Initial is the state at T+0.

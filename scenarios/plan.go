@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
@@ -55,6 +56,7 @@ func (s *Scenario) Plan() (*plan.Plan, error) {
 	if d := s.Spec.Cluster.JobPodStartup; d != nil {
 		p.Cluster.JobPodStartupMs = d.Milliseconds()
 	}
+	jobsFromTraffic := false
 	for name, v := range s.Spec.Versions {
 		pv := plan.Version{NeverReady: v.NeverReady}
 		if v.Startup != nil {
@@ -68,6 +70,7 @@ func (s *Scenario) Plan() (*plan.Plan, error) {
 			}
 			pv.Job = j
 			pv.JobFromTraffic = v.Job.Traffic != nil
+			jobsFromTraffic = jobsFromTraffic || pv.JobFromTraffic
 		}
 		p.Versions[name] = pv
 	}
@@ -121,6 +124,11 @@ func (s *Scenario) Plan() (*plan.Plan, error) {
 		}
 		p.Actions = append(p.Actions, pa)
 	}
+	if jobsFromTraffic {
+		if p.RecordedJobs, err = recordJobs(s); err != nil {
+			return nil, err
+		}
+	}
 	sort.SliceStable(p.Actions, func(i, j int) bool { return p.Actions[i].AtMs < p.Actions[j].AtMs })
 	p.Until = plan.Until{Phases: []string{"Healthy", "Degraded"}, TimeoutMs: time.Hour.Milliseconds()}
 	if u := s.Spec.Until; u != nil {
@@ -155,6 +163,25 @@ func encodeObjects(objs []client.Object) ([]json.RawMessage, error) {
 			return nil, fmt.Errorf("encode %s %s: %w", gvk.Kind, o.GetName(), err)
 		}
 		out = append(out, b)
+	}
+	return out, nil
+}
+
+// recordJobs runs the scenario on rollsim and records each analysis-job
+// attempt's outcome from the timeline ("job/<metric>#<n>" PodFinished
+// records), for job outcomes rollsim derives from its traffic model.
+func recordJobs(s *Scenario) (map[string][]bool, error) {
+	res := Run(s, RunOptions{})
+	if res.Report.ErrorKind == ErrInput {
+		return nil, fmt.Errorf("%s: %s", s.File, res.Report.Error)
+	}
+	out := map[string][]bool{}
+	for _, rec := range res.Report.Timeline {
+		if rec.Actor != "cluster" || rec.Reason != "PodFinished" || !strings.HasPrefix(rec.Object, "job/") {
+			continue
+		}
+		job := strings.TrimPrefix(rec.Object, "job/")
+		out[job] = append(out[job], rec.Verb == "succeeded")
 	}
 	return out, nil
 }

@@ -24,6 +24,8 @@ type answerServer struct {
 	srv *http.Server
 	ln  net.Listener
 	url string
+	// addresses maps each rewritten metric address to the manifest's.
+	addresses map[string]string
 }
 
 func newAnswerServer(e *Engine) (*answerServer, error) {
@@ -31,7 +33,7 @@ func newAnswerServer(e *Engine) (*answerServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("metric answer server: %w", err)
 	}
-	a := &answerServer{e: e, ln: ln, url: "http://" + ln.Addr().String()}
+	a := &answerServer{e: e, ln: ln, url: "http://" + ln.Addr().String(), addresses: map[string]string{}}
 	a.srv = &http.Server{Handler: http.HandlerFunc(a.serve), ReadHeaderTimeout: time.Minute}
 	go func() { _ = a.srv.Serve(ln) }()
 	return a, nil
@@ -262,13 +264,17 @@ func (a *answerServer) rewriteMetrics(tmpl string, metrics []v1alpha1.Metric) er
 		m := &metrics[i]
 		switch {
 		case m.Provider.Prometheus != nil:
-			m.Provider.Prometheus.Address = fmt.Sprintf("%s/prometheus/%s/%s", a.url, tmpl, m.Name)
+			addr := fmt.Sprintf("%s/prometheus/%s/%s", a.url, tmpl, m.Name)
+			a.addresses[addr] = strings.TrimRight(m.Provider.Prometheus.Address, "/")
+			m.Provider.Prometheus.Address = addr
 			if an, err := a.lookup(tmpl, m.Name); err == nil && timesOut(an) {
 				one := int64(1)
 				m.Provider.Prometheus.Timeout = &one
 			}
 		case m.Provider.Web != nil:
-			m.Provider.Web.URL = fmt.Sprintf("%s/web/%s/%s", a.url, tmpl, m.Name)
+			addr := fmt.Sprintf("%s/web/%s/%s", a.url, tmpl, m.Name)
+			a.addresses[addr] = m.Provider.Web.URL
+			m.Provider.Web.URL = addr
 		case m.Provider.Job != nil:
 		default:
 			return fmt.Errorf("template %s metric %s: only Job, Prometheus and web providers are supported by the oracle yet", tmpl, m.Name)

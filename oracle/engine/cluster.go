@@ -30,9 +30,16 @@ type clusterSim struct {
 	dirtyRS map[string]bool
 	jobs    map[string]*job
 	jobSeq  map[string]int // attempts named per metric, as rollsim does
+	// Work noticed in observe, done in step: observe runs inside the fake
+	// clientset's lock and must not call it.
+	newJobs []*batchv1.Job
+	gc      []types.UID
+	podGC   []*pod
+	byName  map[string]*pod // namespace/name → pod
 }
 
 type pod struct {
+	ns, rs  string
 	name    string
 	seq     int
 	readyAt *time.Time
@@ -46,6 +53,7 @@ type job struct {
 	startupMs       int64
 	durationMs      int64
 	succeed         bool
+	recorded        []bool // outcomes per attempt replayed from rollsim's run (job.traffic)
 	why             string
 	backoffLimit    int32
 	failures        int32
@@ -54,7 +62,7 @@ type job struct {
 
 func newClusterSim(e *Engine) *clusterSim {
 	return &clusterSim{e: e, pods: map[string][]*pod{}, podSeq: map[string]int{}, dirtyRS: map[string]bool{},
-		jobs: map[string]*job{}, jobSeq: map[string]int{}}
+		jobs: map[string]*job{}, jobSeq: map[string]int{}, byName: map[string]*pod{}}
 }
 
 func key(ns, name string) string { return ns + "/" + name }
@@ -67,6 +75,7 @@ func (c *clusterSim) observe(gvr schema.GroupVersionResource, verb string, old, 
 			rs := old.(*appsv1.ReplicaSet)
 			for _, p := range c.pods[key(rs.Namespace, rs.Name)] {
 				p.gone = true
+				c.podGC = append(c.podGC, p)
 			}
 			delete(c.pods, key(rs.Namespace, rs.Name))
 			delete(c.dirtyRS, key(rs.Namespace, rs.Name))
@@ -74,10 +83,20 @@ func (c *clusterSim) observe(gvr schema.GroupVersionResource, verb string, old, 
 		}
 		rs := obj.(*appsv1.ReplicaSet)
 		c.dirtyRS[key(rs.Namespace, rs.Name)] = true
+	case "pods":
+		if verb == "delete" {
+			// An eviction (Argo's pod restarter) or our own deletion.
+			po := old.(*corev1.Pod)
+			if p, ok := c.byName[key(po.Namespace, po.Name)]; ok && !p.gone {
+				p.gone = true
+				c.dirtyRS[key(p.ns, p.rs)] = true
+			}
+			delete(c.byName, key(po.Namespace, po.Name))
+		}
 	case "jobs":
 		switch verb {
 		case "create":
-			c.startJob(obj.(*batchv1.Job))
+			c.newJobs = append(c.newJobs, obj.(*batchv1.Job).DeepCopy())
 		case "delete":
 			j := old.(*batchv1.Job)
 			if st, ok := c.jobs[key(j.Namespace, j.Name)]; ok {
@@ -87,11 +106,11 @@ func (c *clusterSim) observe(gvr schema.GroupVersionResource, verb string, old, 
 		}
 	case "analysisruns":
 		if verb == "delete" {
-			c.collect(old.(*v1alpha1.AnalysisRun).UID)
+			c.gc = append(c.gc, old.(*v1alpha1.AnalysisRun).UID)
 		}
 	case "rollouts":
 		if verb == "delete" {
-			c.collect(old.(*v1alpha1.Rollout).UID)
+			c.gc = append(c.gc, old.(*v1alpha1.Rollout).UID)
 		}
 	}
 }
@@ -120,6 +139,27 @@ func (c *clusterSim) collect(uid types.UID) {
 
 // step reconciles one dirty ReplicaSet; false when none is dirty.
 func (c *clusterSim) step() bool {
+	if len(c.newJobs) > 0 {
+		j := c.newJobs[0]
+		c.newJobs = c.newJobs[1:]
+		c.startJob(j)
+		return true
+	}
+	if len(c.podGC) > 0 {
+		p := c.podGC[0]
+		c.podGC = c.podGC[1:]
+		c.deletePod(p)
+		return true
+	}
+	if len(c.gc) > 0 {
+		uid := c.gc[0]
+		c.gc = c.gc[1:]
+		prev := c.e.actor
+		c.e.actor = actorCluster
+		c.collect(uid)
+		c.e.actor = prev
+		return true
+	}
 	if len(c.dirtyRS) == 0 {
 		return false
 	}
@@ -150,10 +190,21 @@ func (c *clusterSim) reconcileRS(ns, name string) error {
 	if len(rs.Spec.Template.Spec.Containers) > 0 {
 		image = rs.Spec.Template.Spec.Containers[0].Image
 	}
+	// Pods evicted or deleted since the last reconcile are gone.
+	live := pods[:0]
+	for _, p := range pods {
+		if !p.gone {
+			live = append(live, p)
+		}
+	}
+	pods = live
 	for len(pods) < want {
-		p := &pod{name: fmt.Sprintf("%s-%d", name, c.podSeq[k]), seq: c.podSeq[k]}
+		p := &pod{ns: ns, rs: name, name: fmt.Sprintf("%s-%d", name, c.podSeq[k]), seq: c.podSeq[k]}
 		c.podSeq[k]++
 		pods = append(pods, p)
+		if err := c.createPod(rs, p); err != nil {
+			return err
+		}
 		if v, ok := e.p.VersionOf(image); !ok || !e.p.Versions[v].NeverReady {
 			startup := time.Duration(e.p.PodStartupMs(image)) * time.Millisecond
 			e.schedule(e.Now().Add(startup), "pod ready", func() {
@@ -163,6 +214,7 @@ func (c *clusterSim) reconcileRS(ns, name string) error {
 				t := e.Now()
 				p.readyAt = &t
 				e.record(actorCluster, "pod/"+p.name, "ready", "", "")
+				c.markReady(p)
 				c.dirtyRS[k] = true
 				if mrs := rs.Spec.MinReadySeconds; mrs > 0 {
 					e.schedule(t.Add(time.Duration(mrs)*time.Second), "pod available", func() { c.dirtyRS[k] = true })
@@ -184,6 +236,7 @@ func (c *clusterSim) reconcileRS(ns, name string) error {
 		})
 		for _, p := range pods[:len(pods)-want] {
 			p.gone = true
+			c.deletePod(p)
 		}
 		pods = append([]*pod{}, pods[len(pods)-want:]...)
 		sort.Slice(pods, func(i, j int) bool { return pods[i].seq < pods[j].seq })
@@ -232,8 +285,13 @@ func (c *clusterSim) startJob(j *batchv1.Job) {
 	case !ok || e.p.Versions[v].Job == nil:
 		st.why = fmt.Sprintf("no job outcome for %s: succeeds", st.image)
 	case e.p.Versions[v].JobFromTraffic:
-		st.why = "job outcome from traffic: not supported by the oracle, succeeds"
-		e.fail("job %s: outcomes derived from the traffic model are not supported yet", j.Name)
+		st.durationMs = e.p.Versions[v].Job.DurationMs
+		rec, ok := e.p.RecordedJobs[strings.TrimPrefix(st.label, "job/")]
+		if !ok {
+			e.fail("job %s (%s): the plan has no recorded outcome for it (outcomes derived from the traffic model are replayed from rollsim's run)", j.Name, st.label)
+		}
+		st.recorded = rec
+		st.why = fmt.Sprintf("version %s: outcome replayed from rollsim's traffic model", v)
 	default:
 		jb := e.p.Versions[v].Job
 		st.durationMs, st.succeed = jb.DurationMs, jb.Result == "succeed"
@@ -304,7 +362,15 @@ func (c *clusterSim) finish(st *job, n int32) {
 	cond := func(t batchv1.JobConditionType, reason string) batchv1.JobCondition {
 		return batchv1.JobCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, LastProbeTime: now, LastTransitionTime: now}
 	}
-	if st.succeed {
+	succeed := st.succeed
+	if st.recorded != nil {
+		if int(n) > len(st.recorded) {
+			e.fail("job %s: attempt %d has no recorded outcome (rollsim ran %d)", st.label, n, len(st.recorded))
+		} else {
+			succeed = st.recorded[n-1]
+		}
+	}
+	if succeed {
 		e.record(actorCluster, st.label, "succeeded", "PodFinished", fmt.Sprintf("attempt %d: %s", n, st.why))
 		j.Status.Succeeded = 1
 		j.Status.Active = 0
@@ -335,4 +401,42 @@ func (c *clusterSim) finish(st *job, n int32) {
 	if _, err := e.kube.BatchV1().Jobs(st.ns).UpdateStatus(ctx, j, metav1.UpdateOptions{}); err != nil {
 		e.fail("job %s: %v", st.name, err)
 	}
+}
+
+// createPod writes the pod object (Argo's pod restarter lists and evicts
+// pods; nothing else reads them).
+func (c *clusterSim) createPod(rs *appsv1.ReplicaSet, p *pod) error {
+	yes := true
+	po := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: p.name, Namespace: p.ns, Labels: rs.Spec.Template.Labels,
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: rs.Name, UID: rs.UID, Controller: &yes}}},
+		Spec:   rs.Spec.Template.Spec,
+		Status: corev1.PodStatus{Phase: corev1.PodPending},
+	}
+	c.byName[key(p.ns, p.name)] = p
+	_, err := c.e.kube.CoreV1().Pods(p.ns).Create(context.Background(), po, metav1.CreateOptions{})
+	return err
+}
+
+func (c *clusterSim) markReady(p *pod) {
+	e := c.e
+	prev := e.actor
+	e.actor = actorCluster
+	defer func() { e.actor = prev }()
+	ctx := context.Background()
+	po, err := e.kube.CoreV1().Pods(p.ns).Get(ctx, p.name, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	t := metav1.NewTime(e.nowSeconds())
+	po.Status.Phase = corev1.PodRunning
+	po.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: t}}
+	if _, err := e.kube.CoreV1().Pods(p.ns).UpdateStatus(ctx, po, metav1.UpdateOptions{}); err != nil {
+		e.fail("pod %s: %v", p.name, err)
+	}
+}
+
+func (c *clusterSim) deletePod(p *pod) {
+	delete(c.byName, key(p.ns, p.name))
+	_ = c.e.kube.CoreV1().Pods(p.ns).Delete(context.Background(), p.name, metav1.DeleteOptions{})
 }

@@ -87,6 +87,7 @@ type event struct {
 	name      string
 	fn        func()
 	cancelled bool
+	queue     bool // a delayed workqueue add
 }
 
 type evHeap []*event
@@ -127,6 +128,7 @@ type Engine struct {
 	quiet  *quiescence
 
 	rq, aq   *vqueue
+	queues   []*vqueue
 	rc       *rollout.Controller
 	ac       *analysis.Controller
 	kinf     kubeinformers.SharedInformerFactory
@@ -156,10 +158,14 @@ func (e *Engine) nextRV() string { e.rv++; return fmt.Sprint(e.rv) }
 
 // schedule runs fn at virtual time at (after everything due earlier).
 func (e *Engine) schedule(at time.Time, name string, fn func()) *event {
+	return e.scheduleEvent(&event{at: at, name: name, fn: fn})
+}
+
+func (e *Engine) scheduleEvent(ev *event) *event {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.seq++
-	ev := &event{at: at, seq: e.seq, name: name, fn: fn}
+	ev.seq = e.seq
 	heap.Push(&e.events, ev)
 	return ev
 }
@@ -184,6 +190,13 @@ func (e *Engine) popEvent(deadline time.Time) *event {
 func (e *Engine) record(actor, object, verb, reason, detail string) {
 	if !e.started {
 		return
+	}
+	// Messages name the metric addresses the manifests have, not the
+	// answer server's.
+	addrs := sortedKeys(e.answers.addresses)
+	sort.SliceStable(addrs, func(i, j int) bool { return len(addrs[i]) > len(addrs[j]) })
+	for _, rewritten := range addrs {
+		detail = strings.ReplaceAll(detail, rewritten, e.answers.addresses[rewritten])
 	}
 	e.timeline = append(e.timeline, plan.Record{AtMs: e.Now().Sub(e.t0).Milliseconds(), Actor: actor, Object: object,
 		Verb: verb, Reason: reason, Detail: detail})
@@ -328,6 +341,8 @@ func (e *Engine) buildControllers() error {
 	limiter := func() workqueue.RateLimiter { return queue.DefaultArgoRolloutsRateLimiter() }
 	e.rq = newQueue(e, "rollouts", limiter())
 	e.aq = newQueue(e, "analysisruns", limiter())
+	sq, iq := newQueue(e, "services", limiter()), newQueue(e, "ingresses", limiter())
+	e.queues = []*vqueue{e.aq, e.rq, sq, iq}
 	rec := &recorder{e: e}
 	e.rc = rollout.NewController(rollout.ControllerConfig{
 		Namespace:                       "",
@@ -348,8 +363,8 @@ func (e *Engine) buildControllers() error {
 		IstioDestinationRuleInformer:    dinf.ForResource(dr).Informer(),
 		ResyncPeriod:                    ResyncPeriod,
 		RolloutWorkQueue:                e.rq,
-		ServiceWorkQueue:                newQueue(e, "services", limiter()),
-		IngressWorkQueue:                newQueue(e, "ingresses", limiter()),
+		ServiceWorkQueue:                sq,
+		IngressWorkQueue:                iq,
 		MetricsServer:                   ms,
 		Recorder:                        rec,
 		EphemeralMetadataThreads:        rollout.DefaultEphemeralMetadataThreads,
@@ -424,14 +439,23 @@ func (e *Engine) sync(ctx context.Context, q *vqueue, actor, key string, fn func
 		q.AddRateLimited(key)
 	}
 	e.actor, e.syncing = "", ""
+	e.wait()
+}
+
+// wait lets every informer handler see the writes so far, then applies the
+// queue adds they made, in a canonical order.
+func (e *Engine) wait() {
 	e.quiet.wait()
+	for _, q := range e.queues {
+		q.flush()
+	}
 }
 
 // settle runs cluster work and controller syncs at the current instant until
 // nothing is left to do.
 func (e *Engine) settle(ctx context.Context) error {
 	for i := 0; i < maxSteps; i++ {
-		e.quiet.wait()
+		e.wait()
 		if e.cluster.step() {
 			continue
 		}
@@ -462,7 +486,10 @@ func (e *Engine) runUntil(ctx context.Context, deadline time.Time, done func() b
 		if err := e.settle(ctx); err != nil {
 			return false, err
 		}
-		if done() {
+		// A controller reacts to a write a few milliseconds later (Argo's rate
+		// limiter); that cascade belongs to the same instant, as rollsim's
+		// settled instant does, so done is checked once it is over.
+		if !e.cascadePending() && done() {
 			return true, nil
 		}
 		ev := e.popEvent(deadline)
@@ -474,6 +501,21 @@ func (e *Engine) runUntil(ctx context.Context, deadline time.Time, done func() b
 		}
 		ev.fn()
 	}
+}
+
+// cascade is how far ahead a queued controller sync still counts as part of
+// the current instant.
+const cascade = 100 * time.Millisecond
+
+func (e *Engine) cascadePending() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range e.events {
+		if !ev.cancelled && ev.queue && ev.at.Sub(e.Now()) < cascade {
+			return true
+		}
+	}
+	return false
 }
 
 // resync replays the informers' periodic resync on the virtual clock.

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -23,6 +25,56 @@ type vqueue struct {
 	items   []any
 	queued  map[any]bool
 	waiting map[any]*event
+	// pending are adds not applied yet: informer handlers add from their own
+	// goroutines in an order the scheduler picks, so the driver applies
+	// them in a canonical order once every handler is done (flush).
+	pending []op
+}
+
+type op struct {
+	item  any
+	kind  int // opAdd, opAfter, opRateLimited
+	delay time.Duration
+}
+
+const (
+	opAdd = iota
+	opAfter
+	opRateLimited
+)
+
+func (q *vqueue) push(o op) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.pending = append(q.pending, o)
+}
+
+// flush applies the pending adds sorted by item, kind and delay.
+func (q *vqueue) flush() {
+	q.mu.Lock()
+	ops := q.pending
+	q.pending = nil
+	q.mu.Unlock()
+	sort.SliceStable(ops, func(i, j int) bool {
+		a, b := fmt.Sprint(ops[i].item), fmt.Sprint(ops[j].item)
+		if a != b {
+			return a < b
+		}
+		if ops[i].kind != ops[j].kind {
+			return ops[i].kind < ops[j].kind
+		}
+		return ops[i].delay < ops[j].delay
+	})
+	for _, o := range ops {
+		switch o.kind {
+		case opAdd:
+			q.add(o.item)
+		case opAfter:
+			q.addAfter(o.item, o.delay)
+		case opRateLimited:
+			q.addAfter(o.item, q.limiter.When(o.item))
+		}
+	}
 }
 
 var _ workqueue.RateLimitingInterface = (*vqueue)(nil)
@@ -31,7 +83,14 @@ func newQueue(e *Engine, name string, limiter workqueue.RateLimiter) *vqueue {
 	return &vqueue{e: e, name: name, limiter: limiter, queued: map[any]bool{}, waiting: map[any]*event{}}
 }
 
-func (q *vqueue) Add(item any) {
+// Add, AddAfter and AddRateLimited are applied at the next flush.
+func (q *vqueue) Add(item any) { q.push(op{item: item, kind: opAdd}) }
+
+func (q *vqueue) AddAfter(item any, d time.Duration) { q.push(op{item: item, kind: opAfter, delay: d}) }
+
+func (q *vqueue) AddRateLimited(item any) { q.push(op{item: item, kind: opRateLimited}) }
+
+func (q *vqueue) add(item any) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if !q.queued[item] {
@@ -67,11 +126,9 @@ func (q *vqueue) ShuttingDown() bool       { return false }
 func (q *vqueue) Forget(item any)          { q.limiter.Forget(item) }
 func (q *vqueue) NumRequeues(item any) int { return q.limiter.NumRequeues(item) }
 
-func (q *vqueue) AddRateLimited(item any) { q.AddAfter(item, q.limiter.When(item)) }
-
-func (q *vqueue) AddAfter(item any, d time.Duration) {
+func (q *vqueue) addAfter(item any, d time.Duration) {
 	if d <= 0 {
-		q.Add(item)
+		q.add(item)
 		return
 	}
 	at := q.e.Now().Add(d + time.Millisecond)
@@ -83,14 +140,14 @@ func (q *vqueue) AddAfter(item any, d time.Duration) {
 		}
 		w.cancelled = true
 	}
-	var ev *event
-	ev = q.e.schedule(at, q.name, func() {
+	ev := &event{at: at, name: q.name, queue: true}
+	ev.fn = func() {
 		q.mu.Lock()
 		if q.waiting[item] == ev {
 			delete(q.waiting, item)
 		}
 		q.mu.Unlock()
-		q.Add(item)
-	})
-	q.waiting[item] = ev
+		q.add(item)
+	}
+	q.waiting[item] = q.e.scheduleEvent(ev)
 }

@@ -73,6 +73,9 @@ func (e *Engine) run() (string, error) {
 			return ErrInput, err
 		}
 		if ro, ok := obj.(*v1alpha1.Rollout); ok {
+			if ro.Spec.WorkloadRef != nil {
+				return ErrRun, fmt.Errorf("rollout %s: workloadRef is not supported by the oracle yet", ro.Name)
+			}
 			if ro.Namespace == roNS && ro.Name == roName {
 				if err := setImage(ro, p.Initial.Container, p.Initial.Images[0]); err != nil {
 					return ErrInput, err
@@ -135,8 +138,14 @@ func (e *Engine) run() (string, error) {
 		if err := e.setImage(roNS, roName, p.Initial.Container, img); err != nil {
 			return ErrInput, err
 		}
-		if err := e.settle(ctx); err != nil {
-			return ErrRun, err
+		// Let the controller see the update (its syncs run a few ms after
+		// an informer event, through Argo's rate limiter) before promoting.
+		updated := func() bool {
+			ro, err := e.argo.ArgoprojV1alpha1().Rollouts(roNS).Get(ctx, roName, metav1.GetOptions{})
+			return err == nil && ro.Status.ObservedGeneration == strconv.FormatInt(ro.Generation, 10) && ro.Status.CurrentPodHash != ro.Status.StableRS
+		}
+		if ok, err := e.runUntil(ctx, e.Now().Add(time.Minute), updated); err != nil || !ok {
+			return ErrRun, fmt.Errorf("set-up: update to %s was not picked up by the controller within a minute (%v)", img, err)
 		}
 		if _, err := promote.PromoteRollout(e.argo.ArgoprojV1alpha1().Rollouts(roNS), roName, false, false, true); err != nil {
 			return ErrRun, fmt.Errorf("set-up: promote --full: %w", err)

@@ -44,7 +44,8 @@ func (s *store) install(f *testing.Fake) {
 
 // statusResources have a status subresource: a write to the object keeps
 // the stored status, a write to /status changes only the status.
-var statusResources = map[string]bool{"rollouts": true, "analysisruns": true, "experiments": true,
+// (Argo's CRDs: only Rollout has one; AnalysisRun and Experiment do not.)
+var statusResources = map[string]bool{"rollouts": true,
 	"replicasets": true, "deployments": true, "jobs": true, "pods": true, "services": true, "ingresses": true}
 
 func (s *store) react(action testing.Action) (bool, runtime.Object, error) {
@@ -57,6 +58,15 @@ func (s *store) react(action testing.Action) (bool, runtime.Object, error) {
 		obj, err := s.tracker.List(gvr, a.GetKind(), ns)
 		return true, obj, err
 	case testing.CreateActionImpl:
+		if gvr.Resource == "pods" && a.GetSubresource() == "eviction" {
+			// An eviction deletes the pod at once (no disruption budget,
+			// no grace period: docs/fidelity.md, Pod restarts).
+			m, err := meta.Accessor(a.GetObject())
+			if err != nil {
+				return true, nil, err
+			}
+			return true, nil, s.delete(gvr, ns, m.GetName())
+		}
 		if a.GetSubresource() != "" {
 			return true, nil, fmt.Errorf("oracle: create of %s/%s is not supported yet", gvr.Resource, a.GetSubresource())
 		}

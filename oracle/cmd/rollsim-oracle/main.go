@@ -8,8 +8,8 @@ import (
 	"runtime/debug"
 
 	"github.com/rollsim/rollsim/oracle/engine"
-	log "github.com/sirupsen/logrus"
 	"github.com/rollsim/rollsim/oracle/internal/plan"
+	log "github.com/sirupsen/logrus"
 )
 
 const usage = `usage: rollsim-oracle PLAN.json
@@ -49,7 +49,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	// Argo logs every reconcile at info level; the timeline has what matters.
+	// ROLLSIM_ORACLE_LOG=info shows them (debugging the oracle).
 	log.SetLevel(log.ErrorLevel)
+	if lvl, err := log.ParseLevel(os.Getenv("ROLLSIM_ORACLE_LOG")); err == nil {
+		log.SetLevel(lvl)
+	}
 	data, err := os.ReadFile(args[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "rollsim-oracle: %v\n", err)
