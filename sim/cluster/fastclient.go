@@ -44,6 +44,8 @@ type kindInfo struct {
 	// and Status, each with a generated DeepCopy (only those take the fast
 	// patch path).
 	plain bool
+	// statusSubresource: the store serves its status as a subresource.
+	statusSubresource bool
 }
 
 func newFastClient(c client.Client, t *tracker, s *runtime.Scheme) *fastClient {
@@ -59,7 +61,7 @@ func (c *fastClient) kindOf(obj runtime.Object) kindInfo {
 	if _, unstructured := obj.(runtime.Unstructured); !unstructured {
 		gvks, unversioned, err := c.scheme.ObjectKinds(obj)
 		if err == nil && !unversioned && len(gvks) == 1 {
-			k = kindInfo{ok: true, gvk: gvks[0], gvr: gvrOf(gvks[0]), plain: plainObjectType(rt)}
+			k = kindInfo{ok: true, gvk: gvks[0], gvr: gvrOf(gvks[0]), plain: plainObjectType(rt), statusSubresource: hasStatusSubresource(rt)}
 		}
 	}
 	c.kinds[rt] = k
@@ -314,8 +316,14 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 		return false, nil
 	}
 	curAcc, err := meta.Accessor(cur)
-	if err != nil || obj.GetResourceVersion() == "" || obj.GetResourceVersion() != curAcc.GetResourceVersion() {
+	if err != nil {
 		return false, nil
+	}
+	if obj.GetResourceVersion() == "" || obj.GetResourceVersion() != curAcc.GetResourceVersion() {
+		if status {
+			return false, nil
+		}
+		return c.stalePatch(obj, patch, k, cur)
 	}
 	var next runtime.Object
 	if status {

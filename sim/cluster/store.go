@@ -7,11 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/api"
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -70,8 +66,7 @@ func NewStore(now func() time.Time, onChange func(Change)) *Store {
 	c := crfake.NewClientBuilder().
 		WithScheme(s).
 		WithObjectTracker(t).
-		WithStatusSubresource(&v1alpha1.Rollout{}, &v1alpha1.AnalysisRun{}, &v1alpha1.Experiment{},
-			&appsv1.ReplicaSet{}, &corev1.Pod{}, &batchv1.Job{}, &appsv1.Deployment{}).
+		WithStatusSubresource(statusSubresourceObjects()...).
 		Build()
 	cs := k8sfake.NewClientset()
 	cs.ReactionChain = nil

@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -283,5 +286,62 @@ func TestStoreBehavesLikeAnAPIServer(t *testing.T) {
 	}
 	if want := "[ADDED a ADDED b MODIFIED a DELETED b]"; fmt.Sprint(got) != want {
 		t.Fatalf("watch events %v, want %s", got, want)
+	}
+}
+
+// A merge patch against an older version (the stale-patch path) stores
+// and returns what the fake client's full JSON path does: the same patch
+// sent as raw bytes takes that path in a twin store.
+func TestStalePatchMatchesFullPath(t *testing.T) {
+	ctx := context.Background()
+	run := func(s *Store, raw bool, edit func(*v1alpha1.AnalysisRun)) *v1alpha1.AnalysisRun {
+		t.Helper()
+		ar := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: "ar", Namespace: "ns", Labels: map[string]string{"a": "1"}},
+			Spec: v1alpha1.AnalysisRunSpec{Metrics: []v1alpha1.Metric{{Name: "m", SuccessCondition: "true"}}}}
+		if err := s.Client().Create(ctx, ar); err != nil {
+			t.Fatal(err)
+		}
+		stale := ar.DeepCopy()
+		orig := ar.DeepCopy()
+		now := metav1.NewTime(t0)
+		ar.Status = v1alpha1.AnalysisRunStatus{Phase: v1alpha1.AnalysisPhaseRunning, StartedAt: &now,
+			MetricResults: []v1alpha1.MetricResult{{Name: "m", Count: 1, Measurements: []v1alpha1.Measurement{{Phase: "Successful", StartedAt: &now, Value: "1"}}}}}
+		if err := s.Client().Status().Patch(ctx, ar, client.MergeFrom(orig)); err != nil {
+			t.Fatal(err)
+		}
+		cp := stale.DeepCopy()
+		edit(cp)
+		var patch client.Patch = client.MergeFrom(stale)
+		if raw {
+			data, err := patch.Data(cp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			patch = client.RawPatch(types.MergePatchType, data)
+		}
+		if err := s.Client().Patch(ctx, cp, patch); err != nil {
+			t.Fatal(err)
+		}
+		got := &v1alpha1.AnalysisRun{}
+		if err := s.Client().Get(ctx, client.ObjectKeyFromObject(cp), got); err != nil {
+			t.Fatal(err)
+		}
+		if !equality.Semantic.DeepEqual(got, cp) {
+			t.Fatalf("the caller's object is not the stored one:\n%+v\n%+v", cp, got)
+		}
+		return got
+	}
+	for name, edit := range map[string]func(*v1alpha1.AnalysisRun){
+		"scalar":      func(a *v1alpha1.AnalysisRun) { a.Spec.Terminate = true },
+		"nested map":  func(a *v1alpha1.AnalysisRun) { a.Labels["b"] = "2"; a.Annotations = map[string]string{"x": "y"} },
+		"status only": func(a *v1alpha1.AnalysisRun) { a.Status.Phase = v1alpha1.AnalysisPhaseFailed },
+		"deletion":    func(a *v1alpha1.AnalysisRun) { delete(a.Labels, "a") },
+		"list":        func(a *v1alpha1.AnalysisRun) { a.Spec.Metrics = append(a.Spec.Metrics, v1alpha1.Metric{Name: "n"}) },
+	} {
+		fast := run(storeWith(t), false, edit)
+		full := run(storeWith(t), true, edit)
+		if !equality.Semantic.DeepEqual(fast, full) {
+			t.Errorf("%s: stale-patch path stored\n%+v\nfull path stored\n%+v", name, fast, full)
+		}
 	}
 }
