@@ -32,10 +32,11 @@ type clusterSim struct {
 	jobSeq  map[string]int // attempts named per metric, as rollsim does
 	// Work noticed in observe, done in step: observe runs inside the fake
 	// clientset's lock and must not call it.
-	newJobs []*batchv1.Job
-	gc      []types.UID
-	podGC   []*pod
-	byName  map[string]*pod // namespace/name → pod
+	newJobs  []*batchv1.Job
+	gc       []types.UID
+	podGC    []*pod
+	dirtyDep map[string]bool
+	byName   map[string]*pod // namespace/name → pod
 }
 
 type pod struct {
@@ -62,7 +63,7 @@ type job struct {
 
 func newClusterSim(e *Engine) *clusterSim {
 	return &clusterSim{e: e, pods: map[string][]*pod{}, podSeq: map[string]int{}, dirtyRS: map[string]bool{},
-		jobs: map[string]*job{}, jobSeq: map[string]int{}, byName: map[string]*pod{}}
+		jobs: map[string]*job{}, jobSeq: map[string]int{}, byName: map[string]*pod{}, dirtyDep: map[string]bool{}}
 }
 
 func key(ns, name string) string { return ns + "/" + name }
@@ -83,6 +84,11 @@ func (c *clusterSim) observe(gvr schema.GroupVersionResource, verb string, old, 
 		}
 		rs := obj.(*appsv1.ReplicaSet)
 		c.dirtyRS[key(rs.Namespace, rs.Name)] = true
+	case "deployments":
+		if verb != "delete" {
+			d := obj.(*appsv1.Deployment)
+			c.dirtyDep[key(d.Namespace, d.Name)] = true
+		}
 	case "pods":
 		if verb == "delete" {
 			// An eviction (Argo's pod restarter) or our own deletion.
@@ -158,6 +164,19 @@ func (c *clusterSim) step() bool {
 		c.e.actor = actorCluster
 		c.collect(uid)
 		c.e.actor = prev
+		return true
+	}
+	if len(c.dirtyDep) > 0 {
+		k := sortedKeys(c.dirtyDep)[0]
+		delete(c.dirtyDep, k)
+		ns, name, _ := strings.Cut(k, "/")
+		prev := c.e.actor
+		c.e.actor = actorCluster
+		err := c.reconcileDeployment(ns, name)
+		c.e.actor = prev
+		if err != nil {
+			c.e.fail("deployment %s: %v", k, err)
+		}
 		return true
 	}
 	if len(c.dirtyRS) == 0 {

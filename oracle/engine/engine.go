@@ -349,7 +349,7 @@ func (e *Engine) buildControllers() error {
 		KubeClientSet:                   e.kube,
 		ArgoProjClientset:               e.argo,
 		DynamicClientSet:                dyn,
-		RefResolver:                     noRefs{},
+		RefResolver:                     refResolver{e: e},
 		ExperimentInformer:              ainf.Argoproj().V1alpha1().Experiments(),
 		AnalysisRunInformer:             ainf.Argoproj().V1alpha1().AnalysisRuns(),
 		AnalysisTemplateInformer:        ainf.Argoproj().V1alpha1().AnalysisTemplates(),
@@ -381,16 +381,6 @@ func (e *Engine) buildControllers() error {
 		MetricsServer:        ms,
 		Recorder:             rec,
 	})
-	return nil
-}
-
-// noRefs resolves no workloadRef (not supported yet by the oracle).
-type noRefs struct{}
-
-func (noRefs) Resolve(ro *v1alpha1.Rollout) error {
-	if ro.Spec.WorkloadRef != nil {
-		return fmt.Errorf("oracle: workloadRef is not supported yet")
-	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/argoproj/argo-rollouts/pkg/kubectl-argo-rollouts/cmd/restart"
 	"github.com/argoproj/argo-rollouts/pkg/kubectl-argo-rollouts/cmd/retry"
 	"github.com/rollsim/rollsim/oracle/internal/plan"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -73,8 +74,10 @@ func (e *Engine) run() (string, error) {
 			return ErrInput, err
 		}
 		if ro, ok := obj.(*v1alpha1.Rollout); ok {
-			if ro.Spec.WorkloadRef != nil {
-				return ErrRun, fmt.Errorf("rollout %s: workloadRef is not supported by the oracle yet", ro.Name)
+			if ro.Namespace == roNS && ro.Name == roName && ro.Spec.WorkloadRef != nil {
+				// The image lives in the Deployment (set below).
+				rollouts = append(rollouts, ro)
+				continue
 			}
 			if ro.Namespace == roNS && ro.Name == roName {
 				if err := setImage(ro, p.Initial.Container, p.Initial.Images[0]); err != nil {
@@ -85,6 +88,25 @@ func (e *Engine) run() (string, error) {
 			continue
 		}
 		others = append(others, obj)
+	}
+	for _, ro := range rollouts {
+		if ref := ro.Spec.WorkloadRef; ref != nil && ro.Namespace == roNS && ro.Name == roName {
+			found := false
+			for _, o := range others {
+				if d, ok := o.(*appsv1.Deployment); ok && d.Namespace == ro.Namespace && d.Name == ref.Name {
+					found = true
+					for i := range d.Spec.Template.Spec.Containers {
+						ct := &d.Spec.Template.Spec.Containers[i]
+						if p.Initial.Container == "" || p.Initial.Container == "*" || ct.Name == p.Initial.Container {
+							ct.Image = p.Initial.Images[0]
+						}
+					}
+				}
+			}
+			if !found {
+				return ErrInput, fmt.Errorf("rollout %s: workloadRef Deployment %s is not in the manifests", ro.Name, ref.Name)
+			}
+		}
 	}
 	sort.SliceStable(others, func(i, j int) bool {
 		_, a := others[i].(*corev1.Namespace)
@@ -248,6 +270,9 @@ func (e *Engine) setImage(ns, name, container, image string) error {
 	ro, err := e.argo.ArgoprojV1alpha1().Rollouts(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return err
+	}
+	if ref := ro.Spec.WorkloadRef; ref != nil && ref.Kind == "Deployment" {
+		return e.setDeploymentImage(ns, name, ref.Name, container, image)
 	}
 	var before []string
 	for _, c := range ro.Spec.Template.Spec.Containers {

@@ -100,6 +100,7 @@ func (s *store) create(gvr schema.GroupVersionResource, ns string, in runtime.Ob
 	m.SetCreationTimestamp(metav1.NewTime(s.e.nowSeconds()))
 	m.SetGeneration(1)
 	m.SetResourceVersion(s.e.nextRV())
+	defaultObject(obj)
 	if err := s.tracker.Create(gvr, obj, ns); err != nil {
 		return nil, err
 	}
@@ -157,9 +158,13 @@ func (s *store) write(gvr schema.GroupVersionResource, ns string, old, next runt
 		return old.DeepCopyObject(), nil
 	}
 	obj := old.DeepCopyObject()
+	if err := resetInto(nil, obj); err != nil {
+		return nil, err
+	}
 	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(nextMap, obj); err != nil {
 		return nil, err
 	}
+	defaultObject(obj)
 	m, _ := meta.Accessor(obj)
 	m.SetUID(om.GetUID())
 	m.SetCreationTimestamp(om.GetCreationTimestamp())
@@ -217,9 +222,13 @@ func (s *store) patch(gvr schema.GroupVersionResource, ns, name string, pt types
 	return s.write(gvr, ns, old, next, sub)
 }
 
+// resetInto zeroes obj, then decodes data (if any) into it.
 func resetInto(data []byte, obj runtime.Object) error {
 	v := reflect.ValueOf(obj).Elem()
 	v.Set(reflect.Zero(v.Type()))
+	if data == nil {
+		return nil
+	}
 	return json.Unmarshal(data, obj)
 }
 
