@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -106,6 +108,60 @@ func BenchmarkStoreListReplicaSets(b *testing.B) {
 		l := &appsv1.ReplicaSetList{}
 		if err := s.Client().List(ctx, l, client.InNamespace("ns")); err != nil || len(l.Items) != 5 {
 			b.Fatal(err, len(l.Items))
+		}
+	}
+}
+
+// benchAnalysisRun is a run as the hour-long benchmark scenario keeps it:
+// one metric with Argo's default 10 retained measurements.
+func benchAnalysisRun() *v1alpha1.AnalysisRun {
+	count := intstr.FromInt32(0)
+	ar := &v1alpha1.AnalysisRun{
+		ObjectMeta: metav1.ObjectMeta{Name: "ar", Namespace: "ns", Labels: map[string]string{"rollout-type": "Background", "rollouts-pod-template-hash": "74547c9c84"},
+			OwnerReferences: []metav1.OwnerReference{{APIVersion: "argoproj.io/v1alpha1", Kind: "Rollout", Name: "ro", UID: "u"}}},
+		Spec: v1alpha1.AnalysisRunSpec{Metrics: []v1alpha1.Metric{{Name: "error-rate", Interval: "10s", Count: &count, SuccessCondition: "result[0] < 0.05",
+			Provider: v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Address: "http://prometheus:9090", Query: "sum(rate(errors[1m]))"}}}}},
+	}
+	res := v1alpha1.MetricResult{Name: "error-rate", Phase: v1alpha1.AnalysisPhaseRunning}
+	for i := 0; i < 10; i++ {
+		at := metav1.NewTime(t0.Add(time.Duration(i) * 10 * time.Second))
+		res.Measurements = append(res.Measurements, v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseSuccessful, Value: "[0.01]", StartedAt: &at, FinishedAt: &at})
+		res.Count++
+		res.Successful++
+	}
+	ar.Status = v1alpha1.AnalysisRunStatus{Phase: v1alpha1.AnalysisPhaseRunning, MetricResults: []v1alpha1.MetricResult{res}}
+	return ar
+}
+
+// BenchmarkStoreAnalysisMeasurement is the store's share of one analysis
+// measurement: read the run, record a measurement in its status (a status
+// merge patch) and read its metadata on the re-queued reconcile.
+func BenchmarkStoreAnalysisMeasurement(b *testing.B) {
+	s, _ := newTestStore(nil)
+	ctx := context.Background()
+	ar := benchAnalysisRun()
+	if err := s.Client().Create(ctx, ar); err != nil {
+		b.Fatal(err)
+	}
+	key := client.ObjectKeyFromObject(ar)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		run := &v1alpha1.AnalysisRun{}
+		if err := s.Client().Get(ctx, key, run); err != nil {
+			b.Fatal(err)
+		}
+		orig := &v1alpha1.AnalysisRun{ObjectMeta: run.ObjectMeta, Spec: run.Spec, Status: *run.Status.DeepCopy()}
+		res := &run.Status.MetricResults[0]
+		at := metav1.NewTime(t0.Add(time.Duration(i) * time.Second))
+		res.Measurements = append(res.Measurements[1:], v1alpha1.Measurement{Phase: v1alpha1.AnalysisPhaseSuccessful, Value: "[0.01]", StartedAt: &at, FinishedAt: &at})
+		res.Count++
+		if err := s.Client().Status().Patch(ctx, run, client.MergeFrom(orig)); err != nil {
+			b.Fatal(err)
+		}
+		m := &metav1.PartialObjectMetadata{}
+		m.SetGroupVersionKind(v1alpha1.SchemeGroupVersion.WithKind("AnalysisRun"))
+		if err := s.Client().Get(ctx, key, m); err != nil || m.ResourceVersion != run.ResourceVersion {
+			b.Fatal(err)
 		}
 	}
 }

@@ -138,6 +138,16 @@ func copyPart(dst, src runtime.Object, part int) {
 	}
 }
 
+// syncPart makes dst's part equal to src's: a deep copy unless they are
+// equal already.
+func syncPart(dst, src runtime.Object, part int) {
+	d := reflect.ValueOf(dst).Elem().Field(part).Addr().Interface()
+	s := reflect.ValueOf(src).Elem().Field(part).Addr().Interface()
+	if !reflect.DeepEqual(d, s) {
+		copyPart(dst, src, part)
+	}
+}
+
 // deepCopier is a generated API type's pointer: (*T).DeepCopyInto(*T).
 type deepCopier[T any] interface {
 	*T
@@ -344,12 +354,15 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 	if err != nil {
 		return true, fmt.Errorf("patch %s %s/%s: %w", k.gvk.Kind, obj.GetNamespace(), obj.GetName(), err)
 	}
-	// next is stored now: the caller gets copies of it.
-	copyPart(obj, next, partMeta)
+	// next is stored now: the caller's object becomes it, in memory of its
+	// own (what the caller holds already is kept where equal).
+	obj.SetResourceVersion(next.(metav1.Object).GetResourceVersion())
+	obj.SetGeneration(next.(metav1.Object).GetGeneration())
+	syncPart(obj, next, partMeta)
 	if status {
-		copyPart(obj, next, partSpec)
+		syncPart(obj, next, partSpec)
 	} else {
-		copyPart(obj, next, partStatus)
+		syncPart(obj, next, partStatus)
 	}
 	obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	return true, nil
