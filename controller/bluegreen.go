@@ -862,9 +862,6 @@ func (c *rolloutContext) validateBlueGreen() string {
 	if bg.ActiveMetadata != nil {
 		return "spec.strategy.blueGreen.activeMetadata: " + ErrNotSupported.Error()
 	}
-	if ro.Spec.ProgressDeadlineSeconds != nil && *ro.Spec.ProgressDeadlineSeconds <= ro.Spec.MinReadySeconds {
-		return "spec.progressDeadlineSeconds: Invalid value: progressDeadlineSeconds must be greater than minReadySeconds"
-	}
 	for _, s := range []struct{ field, name string }{{"activeService", bg.ActiveService}, {"previewService", bg.PreviewService}} {
 		if s.name == "" {
 			continue
@@ -873,7 +870,7 @@ func (c *rolloutContext) validateBlueGreen() string {
 		svc := &corev1.Service{}
 		if err := c.r.opts.Client.Get(c.ctx, types.NamespacedName{Namespace: ro.Namespace, Name: s.name}, svc); err != nil {
 			if apierrors.IsNotFound(err) {
-				return fmt.Sprintf("%s: Invalid value: %q: services %q not found", path, s.name, s.name)
+				return fmt.Sprintf("%s: Invalid value: %q: service %q not found", path, s.name, s.name)
 			}
 			return err.Error()
 		}

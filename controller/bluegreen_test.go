@@ -187,7 +187,7 @@ func TestBlueGreenValidation(t *testing.T) {
 		{"same services", func(bg *v1alpha1.BlueGreenStrategy) { bg.PreviewService = "active" }, nil,
 			`spec.strategy.activeService: Invalid value: "active": This rollout uses the same service for the active and preview services`},
 		{"missing preview service", func(*v1alpha1.BlueGreenStrategy) {}, []client.Object{bgService("active", "")},
-			`spec.strategy.blueGreen.previewService: Invalid value: "preview": services "preview" not found`},
+			`spec.strategy.blueGreen.previewService: Invalid value: "preview": service "preview" not found`},
 		{"revision limit", func(bg *v1alpha1.BlueGreenStrategy) { bg.ScaleDownDelayRevisionLimit = &limit }, nil,
 			"spec.strategy.scaleDownDelayRevisionLimit: Invalid value: 11: This rollout's revision history limit can not be smaller than the rollout's scale down limit"},
 		{"missing pre-promotion template", func(bg *v1alpha1.BlueGreenStrategy) {

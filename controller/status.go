@@ -422,6 +422,9 @@ func (c *rolloutContext) evaluateProgressDeadlineAbort(st *v1alpha1.RolloutStatu
 		msg = fmt.Sprintf("ReplicaSet %q has timed out progressing.", c.newRS.Name)
 	}
 	c.pause.AddAbort(msg)
+	// Argo emits this event here, then the condition's own RolloutAborted
+	// event when the abort condition is set.
+	c.note("rollout", ro.Name, "aborted", reasonRolloutAborted, msg)
 }
 
 // requeueStuckRollout asks for a wake-up when the progress deadline would

@@ -23,12 +23,6 @@ func (c *rolloutContext) validate() string {
 	case ro.Spec.RollbackWindow != nil:
 		return "spec.rollbackWindow: " + ErrNotSupported.Error()
 	}
-	if s.Canary == nil && s.BlueGreen == nil {
-		return "spec.strategy: Invalid value: \"\": Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'"
-	}
-	if s.Canary != nil && s.BlueGreen != nil {
-		return "spec.strategy: Invalid value: \"\": Rollout must only include one strategy"
-	}
 	if ro.Spec.Selector == nil || (len(ro.Spec.Selector.MatchLabels) == 0 && len(ro.Spec.Selector.MatchExpressions) == 0) {
 		return "spec.selector: Required value: Rollout has missing field '.spec.selector'"
 	}
@@ -39,12 +33,47 @@ func (c *rolloutContext) validate() string {
 	if !sel.Matches(labels.Set(ro.Spec.Template.Labels)) {
 		return "spec.template.metadata.labels: Invalid value: `selector` does not match template `labels`"
 	}
+	// Argo validates the spec's fields before the strategy, and passes
+	// spec.strategy as the strategy's own path, so the strategy's errors read
+	// spec.strategy.strategy, spec.strategy.steps[i], spec.strategy.stableService.
+	pds := int32(600)
+	if ro.Spec.ProgressDeadlineSeconds != nil {
+		pds = *ro.Spec.ProgressDeadlineSeconds
+	}
+	if pds <= ro.Spec.MinReadySeconds {
+		return fmt.Sprintf("spec.progressDeadlineSeconds: Invalid value: %d: must be greater than minReadySeconds", pds)
+	}
+	if s.Canary == nil && s.BlueGreen == nil {
+		return "spec.strategy.strategy: Required value: Rollout has missing field '.spec.strategy.canary or .spec.strategy.blueGreen'"
+	}
+	if s.Canary != nil && s.BlueGreen != nil {
+		return "spec.strategy.strategy: Invalid value: \"blueGreen: true canary: true\": Multiple Strategies can not be listed"
+	}
 	if s.BlueGreen != nil {
 		return c.validateBlueGreen()
 	}
 	cs := s.Canary
 	m := replicas.MaxWeight(ro)
 	tr := cs.TrafficRouting
+	if cs.StableService != "" && cs.StableService == cs.CanaryService {
+		return fmt.Sprintf("spec.strategy.stableService: Invalid value: %q: This rollout uses the same service for the stable and canary services, but two different services are required.", cs.StableService)
+	}
+	if tr != nil && tr.Nginx != nil {
+		// Argo requires both for every router but Istio with a
+		// DestinationRule and ping-pong set-ups; only nginx is supported here.
+		if cs.StableService == "" {
+			return "spec.strategy.stableService: Invalid value: \"\": Canary service and Stable service must to be set to use Traffic Routing"
+		}
+		if cs.CanaryService == "" {
+			return "spec.strategy.canaryService: Invalid value: \"\": Canary service and Stable service must to be set to use Traffic Routing"
+		}
+	}
+	if tr == nil && cs.ScaleDownDelaySeconds != nil {
+		return fmt.Sprintf("spec.strategy.scaleDownDelaySeconds: Invalid value: %d: Canary scaleDownDelaySeconds can only be used with traffic routing", *cs.ScaleDownDelaySeconds)
+	}
+	if tr == nil && cs.DynamicStableScale {
+		return "spec.strategy.dynamicStableScale: Invalid value: true: Canary dynamicStableScale can only be used with traffic routing"
+	}
 	for i, step := range cs.Steps {
 		n := 0
 		for _, set := range []bool{step.SetWeight != nil, step.Pause != nil, step.SetCanaryScale != nil, step.Analysis != nil,
@@ -53,17 +82,22 @@ func (c *rolloutContext) validate() string {
 				n++
 			}
 		}
-		path := fmt.Sprintf("spec.strategy.canary.steps[%d]", i)
-		if n != 1 {
-			return path + ": Invalid value: Step must have one of the following set: experiment, setWeight, setCanaryScale, setHeaderRoute, setMirrorRoute, pause, analysis or plugin"
+		path := fmt.Sprintf("spec.strategy.steps[%d]", i)
+		const stepMsg = "Step must have one of the following set: experiment, setWeight, setCanaryScale, plugin or pause"
+		if n > 1 {
+			return fmt.Sprintf("%s: Invalid value: \"step.Experiment: %t step.Pause: %t step.SetWeight: %t step.Analysis: %t\": %s",
+				path, step.Experiment != nil, step.Pause != nil, step.SetWeight != nil, step.Analysis != nil, stepMsg)
+		}
+		if n == 0 {
+			return fmt.Sprintf("%s: Invalid value: \"step.Experiment: true step.Pause: true step.SetWeight: true step.Analysis: true step.SetCanaryScale: true step.SetHeaderRoute: true step.SetMirrorRoute: true step.Plugin: true\": %s", path, stepMsg)
 		}
 		switch {
 		case step.SetWeight != nil && (*step.SetWeight < 0 || *step.SetWeight > m):
-			return fmt.Sprintf("%s.setWeight: Invalid value: %d: SetWeight must be between 0 and %d", path, *step.SetWeight, m)
+			return fmt.Sprintf("%s.setWeight: Invalid value: %d: SetWeight needs to be between 0 and %d", path, *step.SetWeight, m)
 		case step.Pause != nil && step.Pause.DurationSeconds() < 0:
-			return path + ".pause.duration: Invalid value: Pause duration must be 0 or greater"
+			return fmt.Sprintf("%s.pause.duration: Invalid value: %d: Duration needs to be greater than 0", path, step.Pause.DurationSeconds())
 		case step.SetCanaryScale != nil && tr == nil:
-			return path + ".setCanaryScale: Invalid value: SetCanaryScale requires TrafficRouting to be set"
+			return "spec.strategy.trafficRouting: Required value: SetCanaryScale requires TrafficRouting to be set"
 		case step.Experiment != nil:
 			return fmt.Sprintf("%s.experiment: %v", path, ErrNotSupported)
 		case step.SetHeaderRoute != nil:
@@ -93,36 +127,21 @@ func (c *rolloutContext) validate() string {
 		case len(tr.Plugins) > 0:
 			return "spec.strategy.canary.trafficRouting.plugins: " + ErrNotSupported.Error()
 		}
-		if tr.Nginx != nil {
-			if cs.StableService == "" || cs.CanaryService == "" {
-				return "spec.strategy.canary.stableService: Invalid value: \"\": Canary service and Stable service are required when using traffic routing"
-			}
-		}
-		if cs.StableService != "" && cs.StableService == cs.CanaryService {
-			return "spec.strategy.canary.stableService: Invalid value: \"" + cs.StableService + "\": This rollout uses the same service for the stable and canary services, but two different services are required."
-		}
-	} else if cs.ScaleDownDelaySeconds != nil {
-		return "spec.strategy.canary.scaleDownDelaySeconds: Invalid value: Can only be set with trafficRouting"
 	}
-	if cs.DynamicStableScale && tr == nil {
-		return "spec.strategy.canary.dynamicStableScale: Invalid value: Dynamic stable scale can only be used with traffic routing"
-	}
-	if ro.Spec.ProgressDeadlineSeconds != nil && *ro.Spec.ProgressDeadlineSeconds <= ro.Spec.MinReadySeconds {
-		return "spec.progressDeadlineSeconds: Invalid value: progressDeadlineSeconds must be greater than minReadySeconds"
-	}
-	for _, name := range []string{cs.StableService, cs.CanaryService} {
+	for _, sv := range []struct{ field, name string }{{"stableService", cs.StableService}, {"canaryService", cs.CanaryService}} {
+		name := sv.name
 		if name == "" {
 			continue
 		}
 		svc := &corev1.Service{}
 		if err := c.r.opts.Client.Get(c.ctx, types.NamespacedName{Namespace: ro.Namespace, Name: name}, svc); err != nil {
 			if apierrors.IsNotFound(err) {
-				return fmt.Sprintf("spec.strategy.canary: Invalid value: %q: service %q not found", name, name)
+				return fmt.Sprintf("spec.strategy.canary.%s: Invalid value: %q: service %q not found", sv.field, name, name)
 			}
 			return err.Error()
 		}
 		if owner := svc.Annotations[AnnotationManagedBy]; owner != "" && owner != ro.Name {
-			return fmt.Sprintf("spec.strategy.canary: Invalid value: %q: Service %q is managed by another Rollout", name, name)
+			return fmt.Sprintf("spec.strategy.canary.%s: Invalid value: %q: Service %q is managed by another Rollout", sv.field, name, name)
 		}
 	}
 	if tr != nil && tr.Nginx != nil {
@@ -134,7 +153,7 @@ func (c *rolloutContext) validate() string {
 			ing := &networkingv1.Ingress{}
 			if err := c.r.opts.Client.Get(c.ctx, types.NamespacedName{Namespace: ro.Namespace, Name: name}, ing); err != nil {
 				if apierrors.IsNotFound(err) {
-					return fmt.Sprintf("spec.strategy.canary.trafficRouting.nginx.stableIngress: Invalid value: %q: ingress.extensions %q not found", name, name)
+					return fmt.Sprintf("spec.strategy.canary.trafficRouting.nginx.stableIngress: Invalid value: %q: ingress.networking.k8s.io %q not found", name, name)
 				}
 				return err.Error()
 			}
