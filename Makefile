@@ -59,5 +59,6 @@ envtest-bins:
 # agreement table; fails when a verdict differs from oracle/agreement.txt.
 # Cold build of the oracle ≈ 6–12 min on 2 cores, so it is not part of `make test`.
 oracle:
+	cd oracle && $(GO) vet ./... && $(GO) test ./...
 	oracle/hack/run-library.sh .cache/oracle
 .PHONY: oracle

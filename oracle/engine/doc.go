@@ -12,7 +12,8 @@
 // collection) with rollsim's cluster model, the metric answer server and the
 // timeline in rollsim's JSON result format.
 //
-// May import: Argo Rollouts and its k8s.io modules (pinned by oracle/go.mod),
-// github.com/rollsim/rollsim/plan. Never other rollsim packages: they pull
-// newer k8s.io modules than Argo builds with.
+// May import: Argo Rollouts and its k8s.io modules (pinned by oracle/go.mod)
+// and the neutral plan package, reached as oracle/internal/plan (a symlink
+// to the main module's plan/). Never other rollsim packages: they pull newer
+// k8s.io modules than Argo builds with.
 package engine

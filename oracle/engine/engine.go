@@ -268,7 +268,11 @@ func (e *Engine) wrapInformer(gvr schema.GroupVersionResource, inf cache.SharedI
 	return c
 }
 
-var nsIndex = cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
+// nsIndex is a fresh map each time: an informer keeps the map it is given
+// and AddIndexers adds to it.
+func nsIndex() cache.Indexers {
+	return cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
+}
 
 func gv(g, v, r string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: g, Version: v, Resource: r}
@@ -293,34 +297,34 @@ func (e *Engine) buildControllers() error {
 		})
 	}
 	kube(&appsv1.ReplicaSet{}, gv("apps", "v1", "replicasets"), func(c kubernetes.Interface, d time.Duration) cache.SharedIndexInformer {
-		return appsinformers.NewReplicaSetInformer(c, "", d, nsIndex)
+		return appsinformers.NewReplicaSetInformer(c, "", d, nsIndex())
 	})
 	kube(&corev1.Service{}, gv("", "v1", "services"), func(c kubernetes.Interface, d time.Duration) cache.SharedIndexInformer {
-		return coreinformers.NewServiceInformer(c, "", d, nsIndex)
+		return coreinformers.NewServiceInformer(c, "", d, nsIndex())
 	})
 	kube(&corev1.Pod{}, gv("", "v1", "pods"), func(c kubernetes.Interface, d time.Duration) cache.SharedIndexInformer {
-		return coreinformers.NewPodInformer(c, "", d, nsIndex)
+		return coreinformers.NewPodInformer(c, "", d, nsIndex())
 	})
 	kube(&networkingv1.Ingress{}, gv("networking.k8s.io", "v1", "ingresses"), func(c kubernetes.Interface, d time.Duration) cache.SharedIndexInformer {
-		return networkinginformers.NewIngressInformer(c, "", d, nsIndex)
+		return networkinginformers.NewIngressInformer(c, "", d, nsIndex())
 	})
 	kube(&batchv1.Job{}, gv("batch", "v1", "jobs"), func(c kubernetes.Interface, d time.Duration) cache.SharedIndexInformer {
-		return batchinformers.NewJobInformer(c, "", d, nsIndex)
+		return batchinformers.NewJobInformer(c, "", d, nsIndex())
 	})
 	argo(&v1alpha1.Rollout{}, gv("argoproj.io", "v1alpha1", "rollouts"), func(c versioned.Interface, d time.Duration) cache.SharedIndexInformer {
-		return argov1informers.NewRolloutInformer(c, "", d, nsIndex)
+		return argov1informers.NewRolloutInformer(c, "", d, nsIndex())
 	})
 	argo(&v1alpha1.AnalysisRun{}, gv("argoproj.io", "v1alpha1", "analysisruns"), func(c versioned.Interface, d time.Duration) cache.SharedIndexInformer {
-		return argov1informers.NewAnalysisRunInformer(c, "", d, nsIndex)
+		return argov1informers.NewAnalysisRunInformer(c, "", d, nsIndex())
 	})
 	argo(&v1alpha1.AnalysisTemplate{}, gv("argoproj.io", "v1alpha1", "analysistemplates"), func(c versioned.Interface, d time.Duration) cache.SharedIndexInformer {
-		return argov1informers.NewAnalysisTemplateInformer(c, "", d, nsIndex)
+		return argov1informers.NewAnalysisTemplateInformer(c, "", d, nsIndex())
 	})
 	argo(&v1alpha1.ClusterAnalysisTemplate{}, gv("argoproj.io", "v1alpha1", "clusteranalysistemplates"), func(c versioned.Interface, d time.Duration) cache.SharedIndexInformer {
 		return argov1informers.NewClusterAnalysisTemplateInformer(c, d, cache.Indexers{})
 	})
 	argo(&v1alpha1.Experiment{}, gv("argoproj.io", "v1alpha1", "experiments"), func(c versioned.Interface, d time.Duration) cache.SharedIndexInformer {
-		return argov1informers.NewExperimentInformer(c, "", d, nsIndex)
+		return argov1informers.NewExperimentInformer(c, "", d, nsIndex())
 	})
 
 	dscheme := runtime.NewScheme()

@@ -3,6 +3,7 @@
 // result in rollsim's JSON format with "engine": "argo-upstream" and the
 // Argo version (docs/oracle.md).
 //
-// May import: github.com/rollsim/rollsim/oracle/engine,
-// github.com/rollsim/rollsim/plan and the standard library.
+// May import: github.com/rollsim/rollsim/oracle/engine, the plan package
+// (oracle/internal/plan), logrus (to quiet Argo's logs) and the standard
+// library.
 package main
