@@ -98,9 +98,14 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		delete(r.settled, req.NamespacedName)
 		return reconcile.Result{}, r.deleteJobs(ctx, run)
 	}
-	// The reconcile changes only the status: the patch base shares the
-	// (large) spec with run and deep-copies the status alone.
-	orig := &v1alpha1.AnalysisRun{TypeMeta: run.TypeMeta, ObjectMeta: run.ObjectMeta, Spec: run.Spec, Status: *run.Status.DeepCopy()}
+	// The reconcile changes only the status, and never writes into what
+	// the patch base shares with run: it replaces pointers and the metric
+	// results slice, and records a measurement into a copy of that metric's
+	// measurements. So the base shares the spec and the measurements with
+	// run instead of deep-copying them.
+	orig := &v1alpha1.AnalysisRun{TypeMeta: run.TypeMeta, ObjectMeta: run.ObjectMeta, Spec: run.Spec, Status: run.Status}
+	run.Status.MetricResults = make([]v1alpha1.MetricResult, len(orig.Status.MetricResults))
+	copy(run.Status.MetricResults, orig.Status.MetricResults)
 	now := r.opts.now()
 	metrics, err := r.resolve(run)
 	if err != nil {
@@ -159,6 +164,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 		default:
 			m = provider.Run(ctx, run, metric)
 		}
+		result.Measurements = append(make([]v1alpha1.Measurement, 0, len(result.Measurements)+1), result.Measurements...)
 		analysis.RecordMeasurement(result, m, resume, now)
 		limit := int(retention[metric.Name])
 		analysis.TrimMeasurements(result, limit)
