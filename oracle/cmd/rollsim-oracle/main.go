@@ -12,14 +12,15 @@ import (
 	log "github.com/sirupsen/logrus"
 )
 
-const usage = `usage: rollsim-oracle PLAN.json
+const usage = `usage: rollsim-oracle PLAN.json...
 
-Runs a plan written by 'rollsim resolve SCENARIO.yaml' on the upstream Argo
+Runs plans written by 'rollsim resolve SCENARIO.yaml' on the upstream Argo
 Rollouts controllers (imported as a library) in virtual time and prints the
 result as JSON in rollsim's format (docs/output.md), with "engine":
 "argo-upstream" and "argoVersion". Compare it with 'rollsim diff'.
 
-Exit code: 2 bad input, 1 the run failed or timed out, 0 otherwise.
+Several plans give one result with a scenario each, in the order given.
+Exit code: 2 if a plan is bad, else 1 if a run failed or timed out, else 0.
 `
 
 // argoVersion is the Argo Rollouts module this binary was built with.
@@ -40,7 +41,7 @@ func argoVersion() string {
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || args[0] == "-h" || args[0] == "--help" {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stderr, usage)
 		return 2
 	}
@@ -54,31 +55,37 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if lvl, err := log.ParseLevel(os.Getenv("ROLLSIM_ORACLE_LOG")); err == nil {
 		log.SetLevel(lvl)
 	}
-	data, err := os.ReadFile(args[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "rollsim-oracle: %v\n", err)
-		return 2
+	out := plan.Result{SchemaVersion: 1, Engine: plan.EngineArgo, ArgoVersion: argoVersion(), Scenarios: []plan.ScenarioResult{}}
+	code := 0
+	for _, file := range args {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			fmt.Fprintf(stderr, "rollsim-oracle: %v\n", err)
+			return 2
+		}
+		p, err := plan.Decode(data)
+		if err != nil {
+			fmt.Fprintf(stderr, "rollsim-oracle: %s: %v (expected the output of 'rollsim resolve')\n", file, err)
+			return 2
+		}
+		res := engine.Run(p)
+		out.Scenarios = append(out.Scenarios, res)
+		switch {
+		case res.ErrorKind == engine.ErrInput:
+			fmt.Fprintf(stderr, "rollsim-oracle: %s: %s\n", file, res.Error)
+			code = 2
+		case res.Error != "":
+			fmt.Fprintf(stderr, "rollsim-oracle: %s: %s\n", file, res.Error)
+			if code == 0 {
+				code = 1
+			}
+		}
 	}
-	p, err := plan.Decode(data)
-	if err != nil {
-		fmt.Fprintf(stderr, "rollsim-oracle: %s: %v (expected the output of 'rollsim resolve')\n", args[0], err)
-		return 2
-	}
-	res := engine.Run(p)
-	out := plan.Result{SchemaVersion: 1, Engine: plan.EngineArgo, ArgoVersion: argoVersion(), Scenarios: []plan.ScenarioResult{res}}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
 		fmt.Fprintf(stderr, "rollsim-oracle: %v\n", err)
 		return 1
 	}
-	switch {
-	case res.ErrorKind == engine.ErrInput:
-		fmt.Fprintf(stderr, "rollsim-oracle: %s: %s\n", args[0], res.Error)
-		return 2
-	case res.Error != "":
-		fmt.Fprintf(stderr, "rollsim-oracle: %s: %s\n", args[0], res.Error)
-		return 1
-	}
-	return 0
+	return code
 }
