@@ -140,13 +140,14 @@ func RecordMeasurement(result *v1alpha1.MetricResult, m v1alpha1.Measurement, re
 }
 
 // TrimMeasurements keeps the newest limit measurements (Argo's measurement
-// retention; limit <= 0 means DefaultMeasurementHistoryLimit).
+// retention; limit <= 0 means DefaultMeasurementHistoryLimit). It reslices:
+// the result shares its backing array with the slice it had.
 func TrimMeasurements(result *v1alpha1.MetricResult, limit int) {
 	if limit <= 0 {
 		limit = DefaultMeasurementHistoryLimit
 	}
 	if n := len(result.Measurements); n > limit {
-		result.Measurements = append([]v1alpha1.Measurement(nil), result.Measurements[n-limit:]...)
+		result.Measurements = result.Measurements[n-limit:]
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,6 +63,7 @@ func NewStore(now func() time.Time, onChange func(Change)) *Store {
 		now:      now,
 		onChange: onChange,
 		owners:   map[types.UID][]objRef{},
+		kinds:    map[reflect.Type]string{},
 	}
 	c := crfake.NewClientBuilder().
 		WithScheme(s).
@@ -115,16 +117,25 @@ type tracker struct {
 	// is the stored one, so generation cannot change).
 	statusWrite bool
 	owners      map[types.UID][]objRef
+	// kinds caches the kind of each typed Go type (for notifications).
+	kinds map[reflect.Type]string
 }
 
 var _ clienttesting.ObjectTracker = (*tracker)(nil)
 
 func (t *tracker) kindOf(obj runtime.Object) string {
-	gvks, _, err := t.scheme.ObjectKinds(obj)
-	if err != nil || len(gvks) == 0 {
-		return reflect.TypeOf(obj).Elem().Name()
+	rt := reflect.TypeOf(obj)
+	if k, ok := t.kinds[rt]; ok {
+		return k
 	}
-	return gvks[0].Kind
+	k := rt.Elem().Name()
+	if gvks, _, err := t.scheme.ObjectKinds(obj); err == nil && len(gvks) > 0 {
+		k = gvks[0].Kind
+	}
+	if _, unstructured := obj.(runtime.Unstructured); !unstructured {
+		t.kinds[rt] = k
+	}
+	return k
 }
 
 func (t *tracker) notify(op Op, old, obj runtime.Object) {
@@ -146,7 +157,7 @@ func (t *tracker) notify(op Op, old, obj runtime.Object) {
 func (t *tracker) bumpRV(obj runtime.Object) {
 	if acc, err := meta.Accessor(obj); err == nil {
 		t.rv++
-		acc.SetResourceVersion(fmt.Sprint(t.rv))
+		acc.SetResourceVersion(strconv.FormatUint(t.rv, 10))
 	}
 }
 
