@@ -207,9 +207,16 @@ func (p *JobProvider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, _ v
 	precise := p.Clock.Now().UTC()
 	elapsed := precise.Sub(m.StartedAt.Time)
 	delay := time.Duration(math.Sqrt(2*elapsed.Seconds()) * float64(time.Second))
-	at := precise.Add(delay)
-	if t := at.Truncate(time.Second); t.Before(at) {
-		at = t.Add(time.Second)
+	// Argo keeps the exact time in memory, but its status write wakes the
+	// run at once and that sync re-queues at the persisted resumeAt, which
+	// is truncated to the second: the poll comes at the truncated time.
+	// When that is not in the future Argo polls again at once, and keeps
+	// doing so until now + sqrt(2·elapsed) reaches the next whole second:
+	// every such poll sees the same Job (a change to the Job wakes the run
+	// anyway), so rollsim goes straight to that second.
+	at := precise.Add(delay).Truncate(time.Second)
+	if !at.After(precise) {
+		at = precise.Truncate(time.Second).Add(time.Second)
 	}
 	resume := metav1.NewTime(at)
 	m.ResumeAt = &resume
