@@ -139,6 +139,10 @@ func (c *rolloutContext) haltProgress() string {
 	return ""
 }
 
+// faultCanaryFirst reverses Argo's stable-first order. Only a test sets it
+// (controller/export_test.go): the differential oracle must catch it.
+var faultCanaryFirst bool
+
 // PlanCanaryReplicaSets decides, without acting, the next ReplicaSet resize
 // of a canary reconcile: stable first, then new, then the others; Argo
 // applies only the first change per reconcile.
@@ -146,6 +150,12 @@ func (c *rolloutContext) planCanaryReplicaSets() ([]ScaleIntent, error) {
 	var plan []ScaleIntent
 	ro := c.ro
 	stepNote := c.stepNote()
+	if faultCanaryFirst && c.newRS != nil && c.stableRS != nil && c.stableRS.Name != c.newRS.Name && !c.pause.aborted() {
+		dn, _ := replicas.DesiredCanaryReplicaCounts(ro, c.newRS, c.stableRS, c.otherRSs, c.newStatus.Canary.Weights)
+		if dn != specReplicas(c.newRS) {
+			return []ScaleIntent{{RS: c.newRS, From: specReplicas(c.newRS), To: dn, Reason: "canary " + stepNote}}, nil
+		}
+	}
 	if c.stableRS != nil && c.newRS != nil && c.stableRS.Name != c.newRS.Name {
 		_, ds := replicas.DesiredCanaryReplicaCounts(ro, c.newRS, c.stableRS, c.otherRSs, ro.Status.Canary.Weights)
 		if ds != specReplicas(c.stableRS) {
