@@ -117,6 +117,9 @@ func (c *rolloutContext) cancelAnalysisRuns(runs ...*v1alpha1.AnalysisRun) error
 			}
 			return fmt.Errorf("terminate analysis run %s: %w", ar.Name, err)
 		}
+		// The reconcile's own copy: a second cancel in the same reconcile
+		// (the run is both current and stale) must not patch and note twice.
+		ar.Spec.Terminate = true
 		c.note("analysisrun", ar.Name, "event", "AnalysisRunTerminated", "run is no longer current: spec.terminate set")
 	}
 	return nil
