@@ -309,7 +309,20 @@ func (r *Remote) notify(op Op, old, obj client.Object) {
 func (r *Remote) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(opts) == 0 {
+	if pom, ok := obj.(*metav1.PartialObjectMetadata); ok && len(opts) == 0 {
+		// A metadata-only read, from the same cache.
+		gvk := pom.GroupVersionKind()
+		if c, ok := r.cache[remoteKey{kind: gvk.Kind, namespace: key.Namespace, name: key.Name}]; ok && gvk.Kind != "" {
+			if oma, ok := c.(metav1.ObjectMetaAccessor); ok {
+				if om, ok := oma.GetObjectMeta().(*metav1.ObjectMeta); ok {
+					*pom = metav1.PartialObjectMetadata{}
+					om.DeepCopyInto(&pom.ObjectMeta)
+					pom.SetGroupVersionKind(gvk)
+					return nil
+				}
+			}
+		}
+	} else if len(opts) == 0 {
 		if c, ok := r.cache[remoteKey{kind: r.kindOf(obj), namespace: key.Namespace, name: key.Name}]; ok && assign(obj, c.DeepCopyObject()) {
 			return nil
 		}

@@ -134,3 +134,49 @@ func jsonDiff(server, rollsim any) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestRemoteShowsScenarioNames: on the shared server an object lives in the
+// scenario's own namespace, yet every read — typed, list, metadata-only —
+// carries the manifest's namespace and the virtual creation time.
+func TestRemoteShowsScenarioNames(t *testing.T) {
+	srv, err := cluster.SharedEnvtest()
+	if err != nil {
+		t.Fatalf("envtest backend: %v", err)
+	}
+	created := time.Date(2026, 1, 1, 0, 0, 7, 0, time.UTC)
+	r, err := srv.NewCluster(func() time.Time { return created }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "default"}, Data: map[string]string{"a": "b"}}
+	if err := r.Create(ctx, cm); err != nil {
+		t.Fatal(err)
+	}
+	onServer := &corev1.ConfigMap{}
+	if err := r.Clientset().CoreV1().RESTClient().Get().Namespace(r.ServerNamespace("default")).Resource("configmaps").Name("c").Do(ctx).Into(onServer); err != nil {
+		t.Fatalf("the object is not in the scenario's server namespace %s: %v", r.ServerNamespace("default"), err)
+	}
+	if onServer.CreationTimestamp.Time.Equal(created) {
+		t.Fatal("the server's creation time is the virtual one; the test would prove nothing")
+	}
+	got := &corev1.ConfigMap{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: "default", Name: "c"}, got); err != nil {
+		t.Fatal(err)
+	}
+	list := &corev1.ConfigMapList{}
+	if err := r.List(ctx, list, client.InNamespace("default")); err != nil || len(list.Items) != 1 {
+		t.Fatalf("list: %v, %d items", err, len(list.Items))
+	}
+	meta := &metav1.PartialObjectMetadata{}
+	meta.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("ConfigMap"))
+	if err := r.Get(ctx, client.ObjectKey{Namespace: "default", Name: "c"}, meta); err != nil {
+		t.Fatal(err)
+	}
+	for what, m := range map[string]metav1.Object{"get": got, "list": &list.Items[0], "metadata": meta} {
+		if m.GetNamespace() != "default" || m.GetName() != "c" || !m.GetCreationTimestamp().Time.Equal(created) || m.GetUID() != onServer.UID {
+			t.Errorf("%s: %s/%s created %v uid %s, want default/c created %v uid %s", what, m.GetNamespace(), m.GetName(),
+				m.GetCreationTimestamp(), m.GetUID(), created, onServer.UID)
+		}
+	}
+}
