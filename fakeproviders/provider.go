@@ -401,26 +401,7 @@ func (p *provider) web(m v1alpha1.Measurement, metric, shown v1alpha1.Metric, no
 	default:
 		body = jsonText(jsonResult(s, p.src.field()))
 	}
-	var data any
-	if err := json.Unmarshal([]byte(body), &data); err != nil {
-		// non-JSON body: the raw string, Successful, conditions not evaluated
-		return finish(m, body, v1alpha1.AnalysisPhaseSuccessful, now)
-	}
-	results, err := jp.FindResults(data)
-	if err != nil {
-		return fail(m, fmt.Errorf("Could not find JSONPath in body: %s", err), now)
-	}
-	for _, rs := range results {
-		for _, r := range rs {
-			val := r.Interface()
-			b, err := json.Marshal(val)
-			if err != nil {
-				return fail(m, err, now)
-			}
-			return evaluated(m, string(b), val, metric, now)
-		}
-	}
-	return fail(m, errors.New("result of web metric produced no value"), now)
+	return controller.WebResult(m, metric, body, now)
 }
 
 // httpOp is the method as Go's url.Error prints it ("Get", "Post", "Put").
