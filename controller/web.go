@@ -150,19 +150,26 @@ func WebResult(m v1alpha1.Measurement, metric v1alpha1.Metric, body string, now 
 
 // LiveProviderFactory answers metrics against real systems, for the live
 // controller: Job metrics with the JobProvider, web metrics with the
-// WebProvider; every other provider kind is "not supported yet" (an Error
-// measurement saying so).
+// WebProvider, prometheus metrics with the PrometheusProvider; every other
+// provider kind is "not supported yet" (an Error measurement saying so).
 type LiveProviderFactory struct {
 	Client client.Client
 	Clock  interface{ Now() time.Time }
-	// HTTP is the web provider's client (nil: one per measurement).
+	// HTTP is the web and Prometheus providers' client (nil: one per
+	// measurement).
 	HTTP *http.Client
+	// PrometheusAddress is the address for prometheus metrics that name
+	// none (Argo: ARGO_ROLLOUTS_PROMETHEUS_ADDRESS).
+	PrometheusAddress string
 }
 
 // NewProvider implements ProviderFactory.
 func (f LiveProviderFactory) NewProvider(ctx context.Context, rc RunContext) (Provider, error) {
 	if rc.Metric.Provider.Web != nil {
 		return &WebProvider{HTTP: f.HTTP, Clock: f.Clock}, nil
+	}
+	if rc.Metric.Provider.Prometheus != nil {
+		return &PrometheusProvider{HTTP: f.HTTP, Clock: f.Clock, DefaultAddress: f.PrometheusAddress}, nil
 	}
 	return JobProviderFactory{Client: f.Client, Clock: f.Clock}.NewProvider(ctx, rc)
 }

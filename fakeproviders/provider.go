@@ -169,15 +169,9 @@ func clientTimeout(method, u string) string {
 
 // ---- Prometheus ----
 
-func formatPromFloat(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+func formatPromFloat(f float64) string { return controller.PrometheusValue(f) }
 
-func formatPromVector(vs []float64) string {
-	parts := make([]string, len(vs))
-	for i, v := range vs {
-		parts[i] = formatPromFloat(v)
-	}
-	return "[" + strings.Join(parts, ",") + "]"
-}
+func formatPromVector(vs []float64) string { return controller.PrometheusValue(vs) }
 
 func (p *provider) prometheus(m v1alpha1.Measurement, metric, shown v1alpha1.Metric, now time.Time) v1alpha1.Measurement {
 	prom := metric.Provider.Prometheus

@@ -1,7 +1,9 @@
 // Command rollouts-controller runs rollsim's rollout and analysis
 // reconcilers live: under a controller-runtime Manager with watches, the
-// real clock and the real providers (Kubernetes Jobs and web/HTTP metrics;
-// other provider kinds answer "not supported yet" as an Error measurement),
+// real clock and the real providers (Kubernetes Jobs, web/HTTP metrics and
+// Prometheus instant queries, the default address from
+// ARGO_ROLLOUTS_PROMETHEUS_ADDRESS as in Argo; other provider kinds answer
+// "not supported yet" as an Error measurement),
 // against the cluster
 // of a kubeconfig. It makes the same decisions as the simulated runs, in
 // real time.

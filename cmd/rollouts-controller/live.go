@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -79,7 +80,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	clk := clock.New()
 	opts := controller.Options{
 		Client: direct, Clock: clk, ResyncPeriod: o.ResyncPeriod,
-		Providers: controller.LiveProviderFactory{Client: direct, Clock: clk},
+		Providers: controller.LiveProviderFactory{Client: direct, Clock: clk, PrometheusAddress: os.Getenv("ARGO_ROLLOUTS_PROMETHEUS_ADDRESS")},
 		Recorder: controller.RecorderFunc(func(n controller.Note) {
 			logf("%-19s %s/%s %s %s: %s", n.Actor, n.Kind, n.Name, n.Verb, n.Reason, n.Detail)
 			if o.OnNote != nil {
