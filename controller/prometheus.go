@@ -2,10 +2,8 @@ package controller
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -73,28 +71,13 @@ func (p *PrometheusProvider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, m
 	if prom.Timeout != nil && *prom.Timeout > 0 {
 		timeout = time.Duration(*prom.Timeout) * time.Second
 	}
-	c := p.HTTP
-	if c == nil {
-		c = &http.Client{Timeout: timeout}
-		if prom.Insecure {
-			c.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the metric asks for it
-		}
-	}
 	form := url.Values{"query": {prom.Query}, "time": {strconv.FormatInt(p.Clock.Now().Unix(), 10)}}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(address, "/")+"/api/v1/query", strings.NewReader(form.Encode()))
 	if err != nil {
 		return markError(m, err, p.now())
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	for _, h := range prom.Headers {
-		req.Header.Set(h.Key, h.Value)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return markError(m, err, p.now())
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(resp.Body)
+	resp, body, err := metricRequest(p.HTTP, timeout, prom.Insecure, req, prom.Headers)
 	if err != nil {
 		return markError(m, err, p.now())
 	}

@@ -64,29 +64,15 @@ func (p *WebProvider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, metric v
 	if web.TimeoutSeconds > 0 {
 		timeout = time.Duration(web.TimeoutSeconds) * time.Second
 	}
-	c := p.HTTP
-	if c == nil {
-		c = &http.Client{Timeout: timeout}
-		if web.Insecure {
-			c.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the metric asks for it
-		}
-	}
 	req, err := http.NewRequestWithContext(ctx, method, web.URL, body)
 	if err != nil {
 		return markError(m, err, p.now())
 	}
-	for _, h := range web.Headers {
-		req.Header.Set(h.Key, h.Value)
+	headers := web.Headers
+	if web.JSONBody != nil { // set last: it wins over the metric's own
+		headers = append(append([]v1alpha1.WebMetricHeader(nil), headers...), v1alpha1.WebMetricHeader{Key: "Content-Type", Value: "application/json"})
 	}
-	if web.JSONBody != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return markError(m, err, p.now())
-	}
-	defer func() { _ = resp.Body.Close() }()
-	data, err := io.ReadAll(resp.Body)
+	resp, data, err := metricRequest(p.HTTP, timeout, web.Insecure, req, headers)
 	if err != nil {
 		return markError(m, err, p.now())
 	}
@@ -94,6 +80,32 @@ func (p *WebProvider) Run(ctx context.Context, _ *v1alpha1.AnalysisRun, metric v
 		return markError(m, fmt.Errorf("received non 2xx response code: %v", resp.StatusCode), p.now())
 	}
 	return WebResult(m, metric, string(data), p.now())
+}
+
+// metricRequest sends a metric provider's request with the metric's
+// headers, through shared or, when nil, a client with the metric's timeout
+// and insecure flag, and reads the whole answer.
+func metricRequest(shared *http.Client, timeout time.Duration, insecure bool, req *http.Request, headers []v1alpha1.WebMetricHeader) (*http.Response, []byte, error) {
+	c := shared
+	if c == nil {
+		c = &http.Client{Timeout: timeout}
+		if insecure {
+			c.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // the metric asks for it
+		}
+	}
+	for _, h := range headers {
+		req.Header.Set(h.Key, h.Value)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, nil, err
+	}
+	return resp, data, nil
 }
 
 // Resume implements Provider (web measurements finish in Run).

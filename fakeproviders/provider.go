@@ -169,10 +169,6 @@ func clientTimeout(method, u string) string {
 
 // ---- Prometheus ----
 
-func formatPromFloat(f float64) string { return controller.PrometheusValue(f) }
-
-func formatPromVector(vs []float64) string { return controller.PrometheusValue(vs) }
-
 func (p *provider) prometheus(m v1alpha1.Measurement, metric, shown v1alpha1.Metric, now time.Time) v1alpha1.Measurement {
 	prom := metric.Provider.Prometheus
 	if prom.Timeout != nil && *prom.Timeout < 0 {
@@ -204,10 +200,10 @@ func (p *provider) prometheus(m v1alpha1.Measurement, metric, shown v1alpha1.Met
 		if len(s.nums) == 1 {
 			v = s.nums[0]
 		}
-		return p.promResult(m, formatPromFloat(v), v, metric, now)
+		return p.promResult(m, controller.PrometheusValue(v), v, metric, now)
 	}
 	vs := append(make([]float64, 0, len(s.nums)), s.nums...)
-	return p.promResult(m, formatPromVector(vs), vs, metric, now)
+	return p.promResult(m, controller.PrometheusValue(vs), vs, metric, now)
 }
 
 func (p *provider) promResult(m v1alpha1.Measurement, value string, result any, metric v1alpha1.Metric, now time.Time) v1alpha1.Measurement {
@@ -262,7 +258,7 @@ func (p *provider) prometheusRange(m v1alpha1.Measurement, metric v1alpha1.Metri
 	for _, vs := range series {
 		flat = append(flat, vs...)
 	}
-	return p.promResult(m, formatPromVector(flat), flat, metric, now)
+	return p.promResult(m, controller.PrometheusValue(flat), flat, metric, now)
 }
 
 // evalTime evaluates a rangeQuery time expression as Argo's EvalTime does,
@@ -329,7 +325,7 @@ func jsonText(v any) string {
 	switch x := v.(type) {
 	case float64:
 		if !finite(x) {
-			return formatPromFloat(x)
+			return controller.PrometheusValue(x)
 		}
 	case []any:
 		parts := make([]string, len(x))

@@ -1,7 +1,6 @@
 package scenarios_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,16 +12,7 @@ import (
 
 // TestMain stops the envtest server the envtest tests share, so that no
 // kube-apiserver or etcd outlives the test binary.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := cluster.StopSharedEnvtest(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		if code == 0 {
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(cluster.RunThenStopEnvtest(m)) }
 
 // envtestServer starts (once) the real kube-apiserver and etcd; without
 // the binaries the test fails saying how to build them.

@@ -33,34 +33,46 @@ func Default(obj client.Object) {
 }
 
 func defaultRolloutTemplate(p *corev1.PodSpec) {
-	each := func(c *corev1.Container) {
-		for i := range c.Ports {
-			if c.Ports[i].Protocol == "" {
-				c.Ports[i].Protocol = corev1.ProtocolTCP
-			}
-		}
-		for _, pr := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
-			if pr != nil && pr.GRPC != nil && pr.GRPC.Service == nil {
-				empty := ""
-				pr.GRPC.Service = &empty
-			}
-		}
+	eachContainer(p, func(c *corev1.Container) {
+		declaredDefaults(c)
 		for i := range c.Env {
 			if vf := c.Env[i].ValueFrom; vf != nil && vf.FileKeyRef != nil && vf.FileKeyRef.Optional == nil {
 				f := false
 				vf.FileKeyRef.Optional = &f
 			}
 		}
+	})
+}
+
+// declaredDefaults are the defaults the container types declare that a Go
+// value can tell from absent: a port's protocol and a gRPC probe's service.
+// Built-in defaulting and the Rollout CRD both apply them.
+func declaredDefaults(c *corev1.Container) {
+	for i := range c.Ports {
+		if c.Ports[i].Protocol == "" {
+			c.Ports[i].Protocol = corev1.ProtocolTCP
+		}
 	}
+	for _, pr := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
+		if pr != nil && pr.GRPC != nil && pr.GRPC.Service == nil {
+			empty := ""
+			pr.GRPC.Service = &empty
+		}
+	}
+}
+
+// eachContainer calls fn for every container of a pod spec: init, regular
+// and ephemeral.
+func eachContainer(p *corev1.PodSpec, fn func(*corev1.Container)) {
 	for i := range p.InitContainers {
-		each(&p.InitContainers[i])
+		fn(&p.InitContainers[i])
 	}
 	for i := range p.Containers {
-		each(&p.Containers[i])
+		fn(&p.Containers[i])
 	}
 	for i := range p.EphemeralContainers {
 		c := corev1.Container(p.EphemeralContainers[i].EphemeralContainerCommon)
-		each(&c)
+		fn(&c)
 		p.EphemeralContainers[i].EphemeralContainerCommon = corev1.EphemeralContainerCommon(c)
 	}
 }
@@ -134,12 +146,7 @@ func defaultPodSpec(p *corev1.PodSpec) {
 			v.Projected.DefaultMode = &m
 		}
 	}
-	for i := range p.InitContainers {
-		defaultContainer(&p.InitContainers[i])
-	}
-	for i := range p.Containers {
-		defaultContainer(&p.Containers[i])
-	}
+	eachContainer(p, defaultContainer)
 }
 
 func defaultContainer(c *corev1.Container) {
@@ -152,11 +159,7 @@ func defaultContainer(c *corev1.Container) {
 	if c.ImagePullPolicy == "" {
 		c.ImagePullPolicy = pullPolicy(c.Image)
 	}
-	for i := range c.Ports {
-		if c.Ports[i].Protocol == "" {
-			c.Ports[i].Protocol = corev1.ProtocolTCP
-		}
-	}
+	declaredDefaults(c)
 	for i := range c.Env {
 		if vf := c.Env[i].ValueFrom; vf != nil && vf.FieldRef != nil && vf.FieldRef.APIVersion == "" {
 			vf.FieldRef.APIVersion = "v1"
@@ -199,9 +202,5 @@ func defaultProbe(p *corev1.Probe) {
 	}
 	if p.HTTPGet != nil && p.HTTPGet.Scheme == "" {
 		p.HTTPGet.Scheme = corev1.URISchemeHTTP
-	}
-	if p.GRPC != nil && p.GRPC.Service == nil {
-		empty := ""
-		p.GRPC.Service = &empty
 	}
 }

@@ -240,3 +240,18 @@ func StopSharedEnvtest() error {
 	shared.srv = nil
 	return err
 }
+
+// RunThenStopEnvtest runs a test binary's tests (m is its *testing.M) and
+// stops the shared server they may have started, so that no kube-apiserver
+// or etcd outlives the binary; a failed stop fails the run. For TestMain:
+// os.Exit(cluster.RunThenStopEnvtest(m)).
+func RunThenStopEnvtest(m interface{ Run() int }) int {
+	code := m.Run()
+	if err := StopSharedEnvtest(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
+}
