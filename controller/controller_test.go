@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -100,9 +101,9 @@ func TestUnsupportedFeaturesSayNotSupportedYet(t *testing.T) {
 	cases["blueGreen"] = bg
 	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{}})
 	cases["experiment"] = exp
-	istio := canaryRollout()
-	istio.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Istio: &v1alpha1.IstioTrafficRouting{}}
-	cases["istio"] = istio
+	plugin := canaryRollout()
+	plugin.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Plugins: map[string]json.RawMessage{"acme/router": json.RawMessage(`{}`)}}
+	cases[`traffic router plugin "acme/router"`] = plugin
 	for what, ro := range cases {
 		t.Run(what, func(t *testing.T) {
 			c, _, _ := reconcileOnce(t, ro)

@@ -44,6 +44,9 @@ type Options struct {
 	Providers ProviderFactory
 	// ResyncPeriod bounds every requeue (Argo: 15 minutes).
 	ResyncPeriod time.Duration
+	// WeightVerifier answers traffic routers' weight verification (ALB);
+	// nil: every weight is verified as soon as it is set.
+	WeightVerifier TrafficRouterWeightVerifier
 }
 
 func (o *Options) validate() error {

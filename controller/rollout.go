@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"github.com/rollsim/rollsim/controller/trafficrouting"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,7 +34,7 @@ const (
 
 // ErrNotSupported marks a feature rollsim does not simulate yet. It becomes
 // an InvalidSpec-style condition and a timeline line, never a silent skip.
-var ErrNotSupported = errors.New("not supported yet")
+var ErrNotSupported = trafficrouting.ErrNotSupported
 
 // RolloutReconciler reconciles argoproj.io/v1alpha1 Rollouts.
 type RolloutReconciler struct {
@@ -114,6 +115,8 @@ type rolloutContext struct {
 	bg        blueGreenContext
 
 	requeue time.Duration
+	// routers are the traffic routers of this reconcile, built once.
+	routers []trafficrouting.Router
 	// workloadMsg is why spec.workloadRef could not be resolved ("" = fine).
 	workloadMsg string
 }

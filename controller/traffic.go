@@ -3,54 +3,68 @@ package controller
 import (
 	"fmt"
 	"strconv"
-	"strings"
+	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
-	"github.com/rollsim/rollsim/api"
 	"github.com/rollsim/rollsim/controller/replicas"
-	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+	"github.com/rollsim/rollsim/controller/trafficrouting"
 )
 
-const defaultNginxPrefix = "nginx.ingress.kubernetes.io"
+// verifyRetryInterval is Argo's default rollout verify retry interval.
+const verifyRetryInterval = 10 * time.Second
 
-// DesiredTrafficWeight is Argo's weight ladder (§3.9) for a traffic-routed
-// canary: the first rule that matches decides. It returns the weight and a
-// short reason that goes into the timeline.
-func (c *rolloutContext) desiredTrafficWeight() (int32, string) {
+// trafficPlan is what one reconcile asks of every router: Argo's
+// reconcileTrafficRouting decides it before it calls a router.
+type trafficPlan struct {
+	weight int32
+	why    string
+	// canaryHash overrides the new ReplicaSet's hash while a dynamic
+	// rollback to the stable balances the previous canary against it.
+	canaryHash string
+	// removeManaged: the managed header and mirror routes go (promoted,
+	// aborted, full promotion, or no available canary).
+	removeManaged bool
+	// resetCanaryService: an abort points the canary Service at the stable
+	// pods before the routes are removed.
+	resetCanaryService bool
+	// additional are the experiment templates' weight destinations.
+	additional []v1alpha1.WeightDestination
+}
+
+// planTraffic is Argo's weight ladder (§3.9) for a traffic-routed canary:
+// the first rule that matches decides.
+func (c *rolloutContext) planTraffic() trafficPlan {
 	ro := c.ro
 	m := replicas.MaxWeight(ro)
+	cs := c.canary()
+	if prev, ok := c.dynamicRollbackToStable(); ok {
+		return trafficPlan{weight: c.weightOnAbortOrStableRollback(), why: "dynamic rollback to stable", canaryHash: prev}
+	}
 	fullyPromoted := ro.Status.StableRS != "" && ro.Status.StableRS == c.newHash
 	switch {
 	case fullyPromoted:
-		return 0, "fully promoted"
+		return trafficPlan{weight: 0, why: "fully promoted", removeManaged: true}
 	case c.pause.aborted():
-		if c.canary().DynamicStableScale {
-			w := replicas.ReverseStepWeight(ro, c.newRS, c.stableRS)
-			if cur := ro.Status.Canary.Weights; cur != nil && w > cur.Canary.Weight {
-				w = cur.Canary.Weight
-			}
-			return w, "aborted (dynamicStableScale steps down)"
+		w := c.weightOnAbortOrStableRollback()
+		why := "aborted"
+		if cs.DynamicStableScale {
+			why = "aborted (dynamicStableScale steps down)"
 		}
-		return 0, "aborted"
+		return trafficPlan{weight: w, why: why, removeManaged: true, resetCanaryService: !cs.DynamicStableScale || w == 0}
 	case c.newRS == nil || c.newRS.Status.AvailableReplicas == 0:
-		return 0, "canary has no available pod"
+		return trafficPlan{weight: 0, why: "canary has no available pod", removeManaged: true, additional: c.experimentWeightDestinations()}
 	case ro.Status.PromoteFull:
-		if c.canary().DynamicStableScale {
-			return m * c.newRS.Status.AvailableReplicas / replicas.Replicas(ro), "full promotion (dynamicStableScale)"
+		p := trafficPlan{why: "full promotion keeps the weight", removeManaged: true}
+		if cs.DynamicStableScale {
+			p.weight, p.why = m*c.newRS.Status.AvailableReplicas/replicas.Replicas(ro), "full promotion (dynamicStableScale)"
+		} else if cur := ro.Status.Canary.Weights; cur != nil {
+			p.weight = cur.Canary.Weight
 		}
-		if cur := ro.Status.Canary.Weights; cur != nil {
-			return cur.Canary.Weight, "full promotion keeps the weight"
-		}
-		return 0, "full promotion keeps the weight"
+		return p
 	}
-	steps := c.canary().Steps
+	steps := cs.Steps
 	if len(steps) == 0 {
-		return 0, "no steps"
+		return trafficPlan{weight: 0, why: "no steps"}
 	}
 	_, idx := currentStep(ro)
 	if !replicas.AtDesiredReplicaCountsForCanary(ro, c.newRS, c.stableRS, c.otherRSs, nil) {
@@ -60,171 +74,224 @@ func (c *rolloutContext) desiredTrafficWeight() (int32, string) {
 				w = *steps[i].SetWeight
 			}
 		}
-		return w, "canary not yet at desired replicas"
+		return trafficPlan{weight: w, why: "canary not yet at desired replicas", additional: c.experimentWeightDestinations()}
 	}
 	if int(*idx) < len(steps) {
-		return replicas.CurrentSetWeight(ro), fmt.Sprintf("step %d", *idx)
+		return trafficPlan{weight: replicas.CurrentSetWeight(ro), why: fmt.Sprintf("step %d", *idx), additional: c.experimentWeightDestinations()}
 	}
-	return m, "all steps done"
+	return trafficPlan{weight: m, why: "all steps done"}
 }
 
-// reconcileTrafficRouting sets the router's weight and records it in
+// dynamicRollbackToStable is Argo's IsDynamicallyRollingBackToStable: with
+// dynamicStableScale, the rollout went back to its stable revision while the
+// recorded weights still send traffic to another canary; that canary's hash
+// is returned.
+func (c *rolloutContext) dynamicRollbackToStable() (string, bool) {
+	ro := c.ro
+	w := ro.Status.Canary.Weights
+	if !c.canary().DynamicStableScale || c.newRS == nil || ro.Status.StableRS == "" || w == nil {
+		return "", false
+	}
+	if c.newRS.Labels[LabelPodTemplateHash] != ro.Status.StableRS || w.Canary.PodTemplateHash == "" || w.Canary.PodTemplateHash == ro.Status.StableRS {
+		return "", false
+	}
+	return w.Canary.PodTemplateHash, true
+}
+
+// weightOnAbortOrStableRollback is Argo's
+// calculateDesiredWeightOnAbortOrStableRollback: 0, or with
+// dynamicStableScale the step weights in reverse as the stable scales up.
+func (c *rolloutContext) weightOnAbortOrStableRollback() int32 {
+	ro := c.ro
+	if !c.canary().DynamicStableScale || c.stableRS == nil || c.newRS == nil || ro.Spec.Replicas == nil || *ro.Spec.Replicas == 0 {
+		return 0
+	}
+	m := replicas.MaxWeight(ro)
+	desired := replicas.ReverseStepWeight(ro, c.newRS, c.stableRS)
+	expected := max(0, m-(m*c.stableRS.Status.AvailableReplicas)/(*ro.Spec.Replicas))
+	cur := ro.Status.Canary.Weights
+	if cur == nil {
+		return max(expected, desired)
+	}
+	if desired <= 0 {
+		return min(expected, cur.Canary.Weight)
+	}
+	if stableW := (m * c.stableRS.Status.AvailableReplicas) / (*ro.Spec.Replicas); stableW < m-desired {
+		return cur.Canary.Weight
+	}
+	return min(desired, cur.Canary.Weight)
+}
+
+// experimentWeightDestinations are the running experiment's templates that
+// carry a weight (Argo's calculateWeightDestinationsFromExperiment). No
+// experiment runs yet in rollsim: none.
+func (c *rolloutContext) experimentWeightDestinations() []v1alpha1.WeightDestination { return nil }
+
+// reconcileTrafficRouting asks every router the rollout names to route as
+// planned, in Argo's order, and records the weights in
 // status.canary.weights.
 func (c *rolloutContext) reconcileTrafficRouting() error {
 	ro := c.ro
-	tr := c.canary().TrafficRouting
-	if tr == nil {
+	routers, err := c.trafficRouters()
+	if err != nil {
+		return err
+	}
+	if len(routers) == 0 {
 		c.newStatus.Canary.Weights = nil
 		return nil
 	}
 	prev := ro.Status.Canary.Weights
 	c.newStatus.Canary.Weights = prev.DeepCopy()
-	w, why := c.desiredTrafficWeight()
-	if c.pause.aborted() && !(ro.Status.StableRS != "" && ro.Status.StableRS == c.newHash) && (!c.canary().DynamicStableScale || w == 0) {
+	p := c.planTraffic()
+	if p.resetCanaryService {
 		if err := c.ensureServiceTarget(c.canary().CanaryService, c.stableRS, false); err != nil {
 			return err
 		}
 	}
 	m := replicas.MaxWeight(ro)
-	r := replicas.Replicas(ro)
-	if c.stableRS == nil || c.stableRS.Status.AvailableReplicas < int32(int64(m-w)*int64(r)/int64(m)) {
+	stableHash, canaryHash := "", ""
+	if c.stableRS != nil {
+		stableHash = c.stableRS.Labels[LabelPodTemplateHash]
+	}
+	if c.newRS != nil {
+		canaryHash = c.newRS.Labels[LabelPodTemplateHash]
+	}
+	if p.canaryHash != "" {
+		canaryHash = p.canaryHash
+	}
+	for _, rt := range routers {
+		if p.removeManaged {
+			if err := rt.RemoveManagedRoutes(c.ctx); err != nil {
+				return fmt.Errorf("%s: remove managed routes: %w", rt.Type(), err)
+			}
+		}
+		if !c.stableAvailableFor(m - p.weight) {
+			return nil
+		}
+		if err := c.setStepRoutes(rt); err != nil {
+			return err
+		}
+		if (c.newRS == nil || c.newRS.Status.AvailableReplicas == 0) && prev != nil && prev.Canary.Weight > 0 {
+			if err := rt.SetWeight(c.ctx, p.weight, p.additional...); err != nil {
+				return c.trafficError(rt, err)
+			}
+		}
+		if err := rt.UpdateHash(c.ctx, canaryHash, stableHash, p.additional...); err != nil {
+			return fmt.Errorf("%s: update hash: %w", rt.Type(), err)
+		}
+		if err := rt.SetWeight(c.ctx, p.weight, p.additional...); err != nil {
+			return c.trafficError(rt, err)
+		}
+		c.recordWeights(prev, canaryHash, stableHash, p)
+		if done, err := c.verifyWeight(rt, p); done || err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stableAvailableFor is Argo's checkReplicasAvailable for the stable
+// ReplicaSet: enough available pods to take weight (of MaxTrafficWeight).
+func (c *rolloutContext) stableAvailableFor(weight int32) bool {
+	if c.stableRS == nil {
+		return false
+	}
+	m := replicas.MaxWeight(c.ro)
+	return c.stableRS.Status.AvailableReplicas >= int32(int64(weight)*int64(replicas.Replicas(c.ro))/int64(m))
+}
+
+// setStepRoutes sets the current step's header or mirror route; Argo skips
+// them for the first revision (the step-0 run on install).
+func (c *rolloutContext) setStepRoutes(rt trafficrouting.Router) error {
+	step, _ := currentStep(c.ro)
+	if step == nil || c.newRS == nil {
 		return nil
 	}
-	canaryHash := c.newHash
-	stableHash := c.stableRS.Labels[LabelPodTemplateHash]
-	fullyPromoted := ro.Status.StableRS != "" && ro.Status.StableRS == c.newHash
-	if fullyPromoted {
-		canaryHash = stableHash
+	if rev, err := strconv.Atoi(c.newRS.Annotations[AnnotationRevision]); err != nil || rev <= 1 {
+		return nil
 	}
-	if err := c.setNginxWeight(w); err != nil {
-		return err
+	if step.SetHeaderRoute != nil {
+		if err := rt.SetHeaderRoute(c.ctx, step.SetHeaderRoute); err != nil {
+			return fmt.Errorf("%s: set header route %s: %w", rt.Type(), step.SetHeaderRoute.Name, err)
+		}
 	}
-	c.newStatus.Canary.Weights = &v1alpha1.TrafficWeights{
-		Canary: v1alpha1.WeightDestination{Weight: w, PodTemplateHash: canaryHash, ServiceName: c.canary().CanaryService},
-		Stable: v1alpha1.WeightDestination{Weight: m - w, PodTemplateHash: stableHash, ServiceName: c.canary().StableService},
+	if step.SetMirrorRoute != nil {
+		if err := rt.SetMirrorRoute(c.ctx, step.SetMirrorRoute); err != nil {
+			return fmt.Errorf("%s: set mirror route %s: %w", rt.Type(), step.SetMirrorRoute.Name, err)
+		}
 	}
-	if prev == nil || prev.Canary.Weight != w {
+	return nil
+}
+
+// trafficError is Argo's TrafficRoutingError warning event for a failed
+// SetWeight; the reconcile ends with the error.
+func (c *rolloutContext) trafficError(rt trafficrouting.Router, err error) error {
+	c.note("rollout", c.ro.Name, "event", "TrafficRoutingError", err.Error())
+	return fmt.Errorf("%s: set weight: %w", rt.Type(), err)
+}
+
+// recordWeights is Argo's calculateWeightStatus: status.canary.weights, and a
+// TrafficWeightUpdated event when they changed.
+func (c *rolloutContext) recordWeights(prev *v1alpha1.TrafficWeights, canaryHash, stableHash string, p trafficPlan) {
+	cs := c.canary()
+	m := replicas.MaxWeight(c.ro)
+	next := &v1alpha1.TrafficWeights{
+		Canary: v1alpha1.WeightDestination{Weight: p.weight, PodTemplateHash: canaryHash, ServiceName: cs.CanaryService},
+	}
+	stableW := m - p.weight
+	for _, d := range p.additional {
+		next.Additional = append(next.Additional, d)
+		stableW -= d.Weight
+	}
+	next.Stable = v1alpha1.WeightDestination{Weight: stableW, PodTemplateHash: stableHash, ServiceName: cs.StableService}
+	if prev != nil && prev.Canary == next.Canary && prev.Stable == next.Stable && equalDestinations(prev.Additional, next.Additional) {
+		return
+	}
+	c.newStatus.Canary.Weights = next
+	if prev == nil || prev.Canary.Weight != p.weight {
 		from := int32(0)
 		if prev != nil {
 			from = prev.Canary.Weight
 		}
-		c.note("rollout", ro.Name, "weight", "TrafficWeightUpdated", fmt.Sprintf("Traffic weight updated from %d to %d (%s)", from, w, why))
+		c.note("rollout", c.ro.Name, "weight", "TrafficWeightUpdated", fmt.Sprintf("Traffic weight updated from %d to %d (%s)", from, p.weight, p.why))
 	}
-	return nil
 }
 
-func (c *rolloutContext) setNginxWeight(w int32) error {
-	ro := c.ro
-	ng := c.canary().TrafficRouting.Nginx
-	if ng == nil {
-		return nil
+func equalDestinations(a, b []v1alpha1.WeightDestination) bool {
+	if len(a) != len(b) {
+		return false
 	}
-	stables := ng.StableIngresses
-	if ng.StableIngress != "" {
-		stables = append([]string{ng.StableIngress}, stables...)
-	}
-	for _, name := range stables {
-		if err := c.ensureCanaryIngress(ng, name, w); err != nil {
-			return err
+	for i := range a {
+		if a[i] != b[i] {
+			return false
 		}
 	}
-	_ = ro
-	return nil
+	return true
 }
 
-func (c *rolloutContext) ensureCanaryIngress(ng *v1alpha1.NginxTrafficRouting, stableName string, w int32) error {
-	ro := c.ro
-	stable := &networkingv1.Ingress{}
-	if err := c.r.opts.Client.Get(c.ctx, types.NamespacedName{Namespace: ro.Namespace, Name: stableName}, stable); err != nil {
-		return fmt.Errorf("get stable ingress %s: %w", stableName, err)
+// verifyWeight records whether the router has the weight in effect. Not yet
+// verified: check again after Argo's verify retry interval (10 s); at the
+// end of the rollout the reconcile stops there (done). A verification error
+// is a WeightVerifyError event and the reconcile goes on.
+func (c *rolloutContext) verifyWeight(rt trafficrouting.Router, p trafficPlan) (done bool, err error) {
+	verified, verr := rt.VerifyWeight(c.ctx, p.weight, p.additional...)
+	if c.newStatus.Canary.Weights != nil {
+		c.newStatus.Canary.Weights.Verified = verified
 	}
-	desired, err := c.desiredCanaryIngress(ng, stable, w)
-	if err != nil {
-		return err
+	if verr != nil {
+		c.note("rollout", c.ro.Name, "event", "WeightVerifyError", fmt.Sprintf("Failed to verify weight: %v", verr))
+		return true, nil
 	}
-	cur := &networkingv1.Ingress{}
-	err = c.r.opts.Client.Get(c.ctx, types.NamespacedName{Namespace: ro.Namespace, Name: desired.Name}, cur)
-	if apierrors.IsNotFound(err) {
-		if err := c.r.opts.Client.Create(c.ctx, desired); err != nil {
-			return fmt.Errorf("create canary ingress %s: %w", desired.Name, err)
-		}
-		c.note("ingress", desired.Name, "created", "CreatingCanaryIngress", fmt.Sprintf("canary-weight %d", w))
-		return nil
+	if verified == nil || *verified {
+		return false, nil
 	}
-	if err != nil {
-		return fmt.Errorf("get canary ingress %s: %w", desired.Name, err)
+	c.enqueueAfter(verifyRetryInterval)
+	idx := int32(0)
+	if c.ro.Status.CurrentStepIndex != nil {
+		idx = *c.ro.Status.CurrentStepIndex
 	}
-	next := cur.DeepCopy()
-	if next.Annotations == nil {
-		next.Annotations = map[string]string{}
+	if p.weight == replicas.MaxWeight(c.ro) && len(c.canary().Steps) >= int(idx) {
+		return true, fmt.Errorf("end of rollout, desired weight %d not yet verified", p.weight)
 	}
-	for k, v := range desired.Annotations {
-		next.Annotations[k] = v
-	}
-	next.Spec = desired.Spec
-	if equality.Semantic.DeepEqual(cur.Annotations, next.Annotations) && equality.Semantic.DeepEqual(cur.Spec, next.Spec) {
-		return nil
-	}
-	if err := c.r.opts.Client.Patch(c.ctx, next, client.MergeFrom(cur)); err != nil {
-		return fmt.Errorf("patch canary ingress %s: %w", desired.Name, err)
-	}
-	return nil
-}
-
-func (c *rolloutContext) desiredCanaryIngress(ng *v1alpha1.NginxTrafficRouting, stable *networkingv1.Ingress, w int32) (*networkingv1.Ingress, error) {
-	ro := c.ro
-	prefix := ng.AnnotationPrefix
-	if prefix == "" {
-		prefix = defaultNginxPrefix
-	}
-	stableSvc, canarySvc := c.canary().StableService, c.canary().CanaryService
-	spec := networkingv1.IngressSpec{IngressClassName: stable.Spec.IngressClassName, TLS: stable.Spec.TLS}
-	for _, rule := range stable.Spec.Rules {
-		if rule.HTTP == nil {
-			continue
-		}
-		var paths []networkingv1.HTTPIngressPath
-		for _, p := range rule.HTTP.Paths {
-			if p.Backend.Service != nil && p.Backend.Service.Name == stableSvc {
-				cp := *p.DeepCopy()
-				cp.Backend.Service.Name = canarySvc
-				paths = append(paths, cp)
-			}
-		}
-		if len(paths) > 0 {
-			spec.Rules = append(spec.Rules, networkingv1.IngressRule{Host: rule.Host,
-				IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{Paths: paths}}})
-		}
-	}
-	if len(spec.Rules) == 0 {
-		return nil, fmt.Errorf("ingress `%s` has no rules using service %s backend", stable.Name, stableSvc)
-	}
-	ann := map[string]string{
-		prefix + "/canary":        "true",
-		prefix + "/canary-weight": strconv.Itoa(int(w)),
-	}
-	if v, ok := stable.Annotations["kubernetes.io/ingress.class"]; ok {
-		ann["kubernetes.io/ingress.class"] = v
-	}
-	if tr := c.canary().TrafficRouting; tr.MaxTrafficWeight != nil {
-		ann[prefix+"/canary-weight-total"] = strconv.Itoa(int(*tr.MaxTrafficWeight))
-	}
-	for k, v := range ng.AdditionalIngressAnnotations {
-		if !strings.HasPrefix(k, prefix+"/") {
-			k = prefix + "/" + k
-		}
-		ann[k] = v
-	}
-	for k, v := range ng.CanaryIngressAnnotations {
-		ann[k] = v
-	}
-	isController := true
-	return &networkingv1.Ingress{
-		ObjectMeta: metav1.ObjectMeta{
-			Name: api.CanaryIngressName(ro.Name, stable.Name), Namespace: ro.Namespace, Annotations: ann,
-			OwnerReferences: []metav1.OwnerReference{{APIVersion: v1alpha1.SchemeGroupVersion.String(), Kind: "Rollout",
-				Name: ro.Name, UID: ro.UID, Controller: &isController, BlockOwnerDeletion: &isController}},
-		},
-		Spec: spec,
-	}, nil
+	return false, nil
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/rollsim/rollsim/controller/analysis"
 	"github.com/rollsim/rollsim/controller/replicas"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
@@ -58,9 +57,7 @@ func (c *rolloutContext) validate() string {
 	if cs.StableService != "" && cs.StableService == cs.CanaryService {
 		return fmt.Sprintf("spec.strategy.stableService: Invalid value: %q: This rollout uses the same service for the stable and canary services, but two different services are required.", cs.StableService)
 	}
-	if tr != nil && tr.Nginx != nil {
-		// Argo requires both for every router but Istio with a
-		// DestinationRule and ping-pong set-ups; only nginx is supported here.
+	if requireCanaryStableServices(cs) {
 		if cs.StableService == "" {
 			return "spec.strategy.stableService: Invalid value: \"\": Canary service and Stable service must to be set to use Traffic Routing"
 		}
@@ -100,33 +97,18 @@ func (c *rolloutContext) validate() string {
 			return "spec.strategy.trafficRouting: Required value: SetCanaryScale requires TrafficRouting to be set"
 		case step.Experiment != nil:
 			return fmt.Sprintf("%s.experiment: %v", path, ErrNotSupported)
-		case step.SetHeaderRoute != nil:
-			return fmt.Sprintf("%s.setHeaderRoute: %v", path, ErrNotSupported)
-		case step.SetMirrorRoute != nil:
-			return fmt.Sprintf("%s.setMirrorRoute: %v", path, ErrNotSupported)
 		case step.Plugin != nil:
 			return fmt.Sprintf("%s.plugin: %v", path, ErrNotSupported)
 		}
-	}
-	if tr != nil {
-		switch {
-		case tr.Istio != nil:
-			return "spec.strategy.canary.trafficRouting.istio: " + ErrNotSupported.Error()
-		case tr.ALB != nil:
-			return "spec.strategy.canary.trafficRouting.alb: " + ErrNotSupported.Error()
-		case tr.SMI != nil:
-			return "spec.strategy.canary.trafficRouting.smi: " + ErrNotSupported.Error()
-		case tr.Ambassador != nil:
-			return "spec.strategy.canary.trafficRouting.ambassador: " + ErrNotSupported.Error()
-		case tr.AppMesh != nil:
-			return "spec.strategy.canary.trafficRouting.appMesh: " + ErrNotSupported.Error()
-		case tr.Traefik != nil:
-			return "spec.strategy.canary.trafficRouting.traefik: " + ErrNotSupported.Error()
-		case tr.Apisix != nil:
-			return "spec.strategy.canary.trafficRouting.apisix: " + ErrNotSupported.Error()
-		case len(tr.Plugins) > 0:
-			return "spec.strategy.canary.trafficRouting.plugins: " + ErrNotSupported.Error()
+		if msg := validateStepRoutes(path, step, tr); msg != "" {
+			return msg
 		}
+	}
+	if tr != nil && tr.MaxTrafficWeight != nil && tr.Nginx == nil && len(tr.Plugins) == 0 {
+		return fmt.Sprintf("spec.strategy.trafficRouting.maxTrafficWeight: Invalid value: %d: Canary maxTrafficWeight in traffic routing only supported in Nginx and Plugins", *tr.MaxTrafficWeight)
+	}
+	if name := c.unsupportedRouter(); name != "" {
+		return unsupportedRouterMessage(name)
 	}
 	for _, sv := range []struct{ field, name string }{{"stableService", cs.StableService}, {"canaryService", cs.CanaryService}} {
 		name := sv.name
@@ -144,20 +126,11 @@ func (c *rolloutContext) validate() string {
 			return fmt.Sprintf("spec.strategy.canary.%s: Invalid value: %q: Service %q is managed by another Rollout", sv.field, name, name)
 		}
 	}
-	if tr != nil && tr.Nginx != nil {
-		ings := tr.Nginx.StableIngresses
-		if tr.Nginx.StableIngress != "" {
-			ings = append([]string{tr.Nginx.StableIngress}, ings...)
+	if msg, err := c.validateRouterReferences(); msg != "" || err != nil {
+		if err != nil {
+			return err.Error()
 		}
-		for _, name := range ings {
-			ing := &networkingv1.Ingress{}
-			if err := c.r.opts.Client.Get(c.ctx, types.NamespacedName{Namespace: ro.Namespace, Name: name}, ing); err != nil {
-				if apierrors.IsNotFound(err) {
-					return fmt.Sprintf("spec.strategy.canary.trafficRouting.nginx.stableIngress: Invalid value: %q: ingress.networking.k8s.io %q not found", name, name)
-				}
-				return err.Error()
-			}
-		}
+		return msg
 	}
 	if cs.Analysis != nil && len(cs.Analysis.Templates) > 0 {
 		if msg := c.validateAnalysis("spec.strategy.canary.analysis.templates", &cs.Analysis.RolloutAnalysis, true); msg != "" {
