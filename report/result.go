@@ -79,6 +79,11 @@ type Exposure struct {
 	// Share is the fraction of all the rollout's requests this version
 	// served to this cohort (the share of users it reached).
 	Share float64 `json:"share"`
+	// ShadowRequests and ShadowFailedRequests are mirrored copies of the
+	// cohort's requests this version served (a setMirrorRoute): errors
+	// nobody saw, not part of Requests or Share.
+	ShadowRequests       float64 `json:"shadowRequests,omitempty"`
+	ShadowFailedRequests float64 `json:"shadowFailedRequests,omitempty"`
 }
 
 // Sample is one rollout's state from AtMs until the next sample.

@@ -184,6 +184,8 @@ func (r *runner) outcomes(records []trace.Record, samples []report.Sample) []rep
 				}
 				agg[k].Requests += e.Requests
 				agg[k].FailedRequests += e.Errors
+				agg[k].ShadowRequests += e.ShadowRequests
+				agg[k].ShadowFailedRequests += e.ShadowErrors
 			}
 			keys := make([][2]string, 0, len(agg))
 			for k := range agg {
@@ -206,6 +208,8 @@ func (r *runner) outcomes(records []trace.Record, samples []report.Sample) []rep
 				}
 				e.Requests = math.Round(e.Requests*1000) / 1000
 				e.FailedRequests = math.Round(e.FailedRequests*1000) / 1000
+				e.ShadowRequests = math.Round(e.ShadowRequests*1000) / 1000
+				e.ShadowFailedRequests = math.Round(e.ShadowFailedRequests*1000) / 1000
 				o.Exposure = append(o.Exposure, *e)
 			}
 		}

@@ -60,7 +60,7 @@ func (t *trafficSim) sample() {
 	sort.Strings(nss)
 	var merged traffic.Split
 	for _, ns := range nss {
-		sp, err := traffic.SplitFromCluster(ctx, t.h.Client(), ns, t.versionOf)
+		sp, err := traffic.SplitFromCluster(ctx, t.h.Client(), ns, t.versionOf, sim.TrafficRouters()...)
 		if err != nil {
 			t.err = fmt.Errorf("traffic split in %s: %w", ns, err)
 			return
@@ -100,6 +100,9 @@ func (t *trafficSim) probe(jt *JobTraffic, start, end time.Time) (requests, erro
 		}
 		dt := to.Sub(from).Seconds()
 		for _, r := range seg.split.Routes(jt.Header) {
+			if r.Shadow {
+				continue // a mirrored copy's answer reaches nobody
+			}
 			n := rps * dt * r.Fraction
 			requests += n
 			if r.Unserved {

@@ -37,11 +37,22 @@
 // ready pods per pod-template hash. Every canary Rollout in the namespace
 // receives the whole configured rate.
 //
+// Every other router is read by a RouterReader of its own
+// (sim/traffic/<router>, handed to SplitFromCluster by the simulator) into a
+// Routing: ordered header-match rules, weighted default destinations and
+// mirrors, as the router's objects (VirtualService, ALB annotation,
+// HTTPRoute …) say — not as the rollout's status claims, so a misconfigured
+// route shows as the exposure a user would get. A mesh does not re-balance:
+// a destination with no ready pod answers 503 for its share. Mirrored
+// requests are shadow traffic: served and counted in the serving version's
+// metrics, answered to nobody, and kept apart in exposure.
+//
 // Counts are expected values, not samples: requests = rps·Δt·share and
 // errors = requests·errorRate, as float64, so runs are deterministic and
 // need no random source. Nothing here reads the wall clock.
 //
-// May import: api, the upstream API types, controller-runtime's client,
+// May import: api, controller/trafficrouting (the router names), the
+// upstream API types, controller-runtime's client,
 // k8s.io/api and apimachinery, the standard library. Never sim (or its
 // other sub-packages), scenarios, report or cmd.
 package traffic

@@ -40,6 +40,7 @@ type flow struct {
 	version  string
 	role     string
 	unserved bool
+	shadow   bool    // a mirrored copy: served, answered to nobody
 	share    float64 // of all requests: cohort share × route fraction
 	errRate  float64
 }
@@ -72,9 +73,14 @@ type Exposure struct {
 	Version string
 	Hash    string
 	Cohort  string
-	// Requests and Errors are expected counts (not rounded).
+	// Requests and Errors are expected counts (not rounded) of requests
+	// answered to clients.
 	Requests float64
 	Errors   float64
+	// ShadowRequests and ShadowErrors are mirrored copies the version
+	// served whose answers nobody saw.
+	ShadowRequests float64
+	ShadowErrors   float64
 	// First and Last bound the time the version was served to the cohort:
 	// the start of the first and the end of the last span with a positive
 	// rate (Last is the latest SetSplit/Advance while still serving).
@@ -174,7 +180,7 @@ func (m *Model) flows(s Split) []flow {
 				continue
 			}
 			f := flow{cohort: c.name, rollout: r.Rollout, service: r.Service, hash: r.Hash, version: r.Version,
-				role: r.Role, unserved: r.Unserved, share: share, errRate: 1}
+				role: r.Role, unserved: r.Unserved, shadow: r.Shadow, share: share, errRate: 1}
 			if !r.Unserved {
 				f.errRate = m.versions[r.Version].errorRate
 			}
@@ -230,6 +236,11 @@ func (m *Model) accountExposure(seg *segment, a, b time.Time) {
 			m.exposure[k] = e
 		}
 		n := u * f.share
+		if f.shadow {
+			e.ShadowRequests += n
+			e.ShadowErrors += n * f.errRate
+			continue
+		}
 		e.Requests += n
 		e.Errors += n * f.errRate
 		e.Last = last

@@ -9,6 +9,7 @@ import (
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/api"
+	"github.com/rollsim/rollsim/controller/trafficrouting"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -77,6 +78,10 @@ type RolloutSplit struct {
 	Stable Backend
 	// Canary is the alternative backend, nil without one.
 	Canary *Backend
+	// Routing decides for RouterMesh (every router but nginx that has a
+	// RouterReader); Via names that reader.
+	Routing *Routing
+	Via     string
 }
 
 // HeaderRule is nginx's canary-by-header, canary-by-header-value and
@@ -131,6 +136,9 @@ type Route struct {
 	Role    string
 	// Unserved requests found no ready pod: the router answered 503.
 	Unserved bool
+	// Shadow requests are mirrored copies: served by the pods (and seen by
+	// metrics), but their answers reach nobody.
+	Shadow bool
 	// Fraction of the requests (of this rollout) taking this route.
 	Fraction float64
 }
@@ -172,6 +180,9 @@ func normalizeHeader(header map[string]string) map[string]string {
 // canary rule would have taken; with none behind the canary backend the
 // alternative balancer is absent and every request goes to the main one.
 func (r RolloutSplit) routes(h map[string]string) []Route {
+	if r.Routing != nil {
+		return r.Routing.routes(r, h)
+	}
 	if r.Stable.Pods() == 0 {
 		return []Route{{Rollout: r.Rollout, Service: r.Stable.Service, Unserved: true, Fraction: 1}}
 	}
@@ -189,28 +200,7 @@ func (r RolloutSplit) routes(h map[string]string) []Route {
 	var out []Route
 	out = r.spread(out, r.Canary, p)
 	out = r.spread(out, &r.Stable, 1-p)
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Service != out[j].Service {
-			return out[i].Service < out[j].Service
-		}
-		if out[i].Hash != out[j].Hash {
-			return out[i].Hash < out[j].Hash
-		}
-		return out[i].Version < out[j].Version
-	})
-	// Merge routes that only differ in fraction (a Service listed twice).
-	merged := out[:0]
-	for _, rt := range out {
-		if n := len(merged); n > 0 {
-			last := &merged[n-1]
-			if last.Service == rt.Service && last.Hash == rt.Hash && last.Version == rt.Version {
-				last.Fraction += rt.Fraction
-				continue
-			}
-		}
-		merged = append(merged, rt)
-	}
-	return merged
+	return mergeRoutes(out)
 }
 
 // spread divides frac over the backend's pods, round-robin: by pod count.
@@ -290,7 +280,12 @@ func (hr *HeaderRule) decide(h map[string]string) decision {
 // the rollout's Service or selector without traffic routing) and the ready
 // pods behind each backend. versionOf names the version of an image (nil:
 // the image itself).
-func SplitFromCluster(ctx context.Context, c client.Client, namespace string, versionOf func(image string) string) (Split, error) {
+//
+// readers are the routers modelled beyond nginx and Services (one per
+// router kind, sim/traffic/<router>): a rollout whose traffic routing names
+// one of them (the first, in Argo's router order) is split by what that
+// router's objects say.
+func SplitFromCluster(ctx context.Context, c client.Client, namespace string, versionOf func(image string) string, readers ...RouterReader) (Split, error) {
 	if versionOf == nil {
 		versionOf = func(image string) string { return image }
 	}
@@ -314,7 +309,10 @@ func SplitFromCluster(ctx context.Context, c client.Client, namespace string, ve
 	if err := c.List(ctx, pl, client.InNamespace(namespace)); err != nil {
 		return s, fmt.Errorf("traffic: list pods in %s: %w", namespace, err)
 	}
-	r := reader{ctx: ctx, c: c, ns: namespace, versionOf: versionOf}
+	r := reader{ctx: ctx, c: c, ns: namespace, versionOf: versionOf, readers: map[string]RouterReader{}}
+	for _, rd := range readers {
+		r.readers[rd.Name()] = rd
+	}
 	for i := range pl.Items {
 		if p := &pl.Items[i]; p.DeletionTimestamp == nil && podReady(p) {
 			r.ready = append(r.ready, p)
@@ -337,6 +335,33 @@ type reader struct {
 	ns        string
 	versionOf func(string) string
 	ready     []*corev1.Pod // sorted by name
+	readers   map[string]RouterReader
+}
+
+// Client implements Env.
+func (r *reader) Client() client.Client { return r.c }
+
+// Namespace implements Env.
+func (r *reader) Namespace() string { return r.ns }
+
+// Service implements Env.
+func (r *reader) Service(name string) (Backend, error) { return r.service(name) }
+
+// Endpoints implements Env.
+func (r *reader) Endpoints(sel labels.Selector) []Endpoint { return r.endpoints(sel) }
+
+// routerReader is the reader of the first router the rollout names that
+// has one ("" and nil for nginx, which SplitFromCluster reads itself).
+func (r *reader) routerReader(tr *v1alpha1.RolloutTrafficRouting) RouterReader {
+	for _, name := range trafficrouting.Requested(tr) {
+		if name == "nginx" {
+			return nil
+		}
+		if rd, ok := r.readers[name]; ok {
+			return rd
+		}
+	}
+	return nil
 }
 
 func podReady(p *corev1.Pod) bool {
@@ -353,7 +378,22 @@ func (r *reader) rollout(ro *v1alpha1.Rollout) (RolloutSplit, error) {
 	rs := RolloutSplit{Rollout: ro.Name, CanaryHash: ro.Status.CurrentPodHash, StableHash: ro.Status.StableRS}
 	var err error
 	tr := cs.TrafficRouting
+	var rd RouterReader
+	if tr != nil {
+		rd = r.routerReader(tr)
+	}
 	switch {
+	case rd != nil:
+		rs.Router, rs.Via = RouterMesh, rd.Name()
+		if rs.Stable, err = r.service(cs.StableService); err != nil {
+			return rs, err
+		}
+		if rs.Routing, err = rd.Read(r.ctx, r, ro); err != nil {
+			return rs, fmt.Errorf("traffic: rollout %s: %s: %w", ro.Name, rd.Name(), err)
+		}
+		if rs.Routing == nil {
+			rs.Routing = &Routing{Default: []Destination{{Backend: rs.Stable, Weight: 1}}}
+		}
 	case tr != nil && tr.Nginx != nil:
 		rs.Router = RouterNginx
 		if rs.Stable, err = r.service(cs.StableService); err != nil {

@@ -1,0 +1,10 @@
+package sim
+
+import "github.com/rollsim/rollsim/sim/traffic"
+
+// TrafficRouters are the traffic model's readers of every router modelled
+// beyond nginx and plain Services (sim/traffic/<router>), for
+// traffic.SplitFromCluster.
+func TrafficRouters() []traffic.RouterReader {
+	return []traffic.RouterReader{}
+}
