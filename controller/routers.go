@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rollsim/rollsim/controller/trafficrouting"
+	"github.com/rollsim/rollsim/controller/trafficrouting/istio"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 )
 
@@ -13,6 +14,7 @@ import (
 // trafficrouting.Requested gives them. A name the rollout asks for that is
 // not here is "not supported yet".
 var routerFactories = map[string]trafficrouting.Factory{
+	"istio": istio.New,
 	"nginx": nginx.New,
 }
 

@@ -37,7 +37,7 @@ func (c *rolloutContext) planTraffic() trafficPlan {
 	ro := c.ro
 	m := replicas.MaxWeight(ro)
 	cs := c.canary()
-	if prev, ok := c.dynamicRollbackToStable(); ok {
+	if prev, ok := trafficrouting.DynamicRollbackToStable(ro, c.newRS); ok {
 		return trafficPlan{weight: c.weightOnAbortOrStableRollback(), why: "dynamic rollback to stable", canaryHash: prev}
 	}
 	fullyPromoted := ro.Status.StableRS != "" && ro.Status.StableRS == c.newHash
@@ -80,22 +80,6 @@ func (c *rolloutContext) planTraffic() trafficPlan {
 		return trafficPlan{weight: replicas.CurrentSetWeight(ro), why: fmt.Sprintf("step %d", *idx), additional: c.experimentWeightDestinations()}
 	}
 	return trafficPlan{weight: m, why: "all steps done"}
-}
-
-// dynamicRollbackToStable is Argo's IsDynamicallyRollingBackToStable: with
-// dynamicStableScale, the rollout went back to its stable revision while the
-// recorded weights still send traffic to another canary; that canary's hash
-// is returned.
-func (c *rolloutContext) dynamicRollbackToStable() (string, bool) {
-	ro := c.ro
-	w := ro.Status.Canary.Weights
-	if !c.canary().DynamicStableScale || c.newRS == nil || ro.Status.StableRS == "" || w == nil {
-		return "", false
-	}
-	if c.newRS.Labels[LabelPodTemplateHash] != ro.Status.StableRS || w.Canary.PodTemplateHash == "" || w.Canary.PodTemplateHash == ro.Status.StableRS {
-		return "", false
-	}
-	return w.Canary.PodTemplateHash, true
 }
 
 // weightOnAbortOrStableRollback is Argo's
