@@ -182,22 +182,12 @@ func (r *runner) loadObjectsAbs(paths []string) ([]client.Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	manifests.DefaultNamespaces(objs, r.ns)
 	out := make([]client.Object, 0, len(objs))
 	for _, o := range objs {
-		if o.Obj.GetNamespace() == "" && !clusterScoped(o.Obj) {
-			o.Obj.SetNamespace(r.ns)
-		}
 		out = append(out, o.Obj)
 	}
 	return out, nil
-}
-
-func clusterScoped(o client.Object) bool {
-	switch o.(type) {
-	case *corev1.Namespace, *v1alpha1.ClusterAnalysisTemplate:
-		return true
-	}
-	return false
 }
 
 func (r *runner) run(seed int64, opts RunOptions) (string, error) {

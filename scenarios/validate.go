@@ -133,10 +133,8 @@ func validateManifests(path string) []Finding {
 	var rest, rollouts []client.Object
 	src := map[string]manifests.Source{}
 	templates := map[string]*v1alpha1.AnalysisTemplate{}
+	manifests.DefaultNamespaces(objs, "default")
 	for _, o := range objs {
-		if o.Obj.GetNamespace() == "" && !clusterScoped(o.Obj) {
-			o.Obj.SetNamespace("default")
-		}
 		if _, ok := o.Obj.(*v1alpha1.Rollout); ok {
 			rollouts = append(rollouts, o.Obj)
 			src[o.Obj.GetNamespace()+"/"+o.Obj.GetName()] = o.Source

@@ -113,7 +113,10 @@ func decodeDocument(d *document, depth int) ([]Object, []*Error) {
 	}
 	gvk := gv.WithKind(kind)
 	if !api.Scheme.Recognizes(gvk) {
-		return nil, []*Error{d.unknownKind(gvk, avKey, kindKey)}
+		if mustBeTyped(gvk) {
+			return nil, []*Error{d.unknownKind(gvk, avKey, kindKey)}
+		}
+		return d.decodeUnstructured(jsonData, top, gvk)
 	}
 	dec := yamlDecoder
 	if d.isJSON {

@@ -77,6 +77,10 @@ func (e *Error) Error() string {
 // kustomization.yml or Kustomization) is built with kustomize instead, and so
 // is the directory of a path naming such a file.
 //
+// Two objects of the same kind (API group and kind), namespace and name
+// are an error at the second, naming the first: applying both would
+// silently keep only the later one.
+//
 // Objects come back in input order: paths in the order given, files in name
 // order, documents in file order, kustomize output in the order `kustomize
 // build` prints it. Every problem in every document is reported: the error is
@@ -87,6 +91,7 @@ func Load(paths ...string) ([]Object, error) {
 	for _, p := range paths {
 		l.loadPath(p)
 	}
+	l.errs = append(l.errs, duplicates(l.objs)...)
 	if len(l.errs) > 0 {
 		return nil, joinErrors(l.errs)
 	}
