@@ -110,6 +110,8 @@ type runner struct {
 	onset         *time.Time
 	anchors       map[string]time.Time
 	results       []report.Expectation
+	// notModelled: the loaded objects the simulation does not model.
+	notModelled []report.NotModelled
 }
 
 // Run runs a loaded scenario. Input problems found while running (manifests
@@ -151,6 +153,7 @@ func Run(s *Scenario, opts RunOptions) *Result {
 			res.Report.Rollouts, res.Report.AnalysisRuns = summarize(r.h)
 		}
 	}
+	res.Report.NotModelled = r.notModelled
 	res.Report.Expectations = append(res.Report.Expectations, r.results...)
 	passed := res.Report.Error == ""
 	for _, e := range res.Report.Expectations {
@@ -183,6 +186,10 @@ func (r *runner) loadObjectsAbs(paths []string) ([]client.Object, error) {
 		return nil, err
 	}
 	manifests.DefaultNamespaces(objs, r.ns)
+	if err := metadataErrors(objs); err != nil {
+		return nil, err
+	}
+	r.notModelled = addNotModelled(r.notModelled, objs)
 	out := make([]client.Object, 0, len(objs))
 	for _, o := range objs {
 		out = append(out, o.Obj)

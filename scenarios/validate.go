@@ -134,6 +134,16 @@ func validateManifests(path string) []Finding {
 	src := map[string]manifests.Source{}
 	templates := map[string]*v1alpha1.AnalysisTemplate{}
 	manifests.DefaultNamespaces(objs, "default")
+	if err := metadataErrors(objs); err != nil {
+		return errFinding(err)
+	}
+	for _, n := range addNotModelled(nil, objs) {
+		name := n.Name
+		if n.Namespace != "" {
+			name = n.Namespace + "/" + name
+		}
+		out = append(out, Finding{File: n.File, Line: n.Line, Severity: "warning", Msg: fmt.Sprintf("not modelled by the simulation: %s %s", n.Kind, name)})
+	}
 	for _, o := range objs {
 		if _, ok := o.Obj.(*v1alpha1.Rollout); ok {
 			rollouts = append(rollouts, o.Obj)

@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,6 +30,21 @@ type Object struct {
 	// Obj is the decoded object: *v1alpha1.Rollout, *corev1.Service, …
 	Obj    client.Object
 	Source Source
+	doc    *document
+}
+
+// ErrorAt is an error about the field at path of the object (dotted, with
+// list indices, as API servers name fields: metadata.name), at the field's
+// line when the source document has it, else the document's.
+func (o Object) ErrorAt(path, msg string) *Error {
+	if o.doc == nil {
+		return &Error{File: o.Source.File, Line: o.Source.Line, Field: path, Msg: msg}
+	}
+	var tree any
+	if j, err := json.Marshal(o.Obj); err == nil {
+		_ = json.Unmarshal(j, &tree)
+	}
+	return o.doc.errAt(parsePath(tree, path), msg)
 }
 
 // Error is one problem in one manifest.

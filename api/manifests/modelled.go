@@ -1,7 +1,6 @@
 package manifests
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
@@ -94,15 +93,4 @@ func notModelled(objs []Object, routers []RouterKinds) []Object {
 		return a.Source.Line < b.Source.Line
 	})
 	return out
-}
-
-// NotModelledLine is the line that lists one object the simulation does
-// not model: "not modelled by the simulation: <kind> <namespace/name>
-// (file:line)".
-func NotModelledLine(o Object) string {
-	name := o.Obj.GetName()
-	if ns := o.Obj.GetNamespace(); ns != "" {
-		name = ns + "/" + name
-	}
-	return fmt.Sprintf("not modelled by the simulation: %s %s (%s)", o.Obj.GetObjectKind().GroupVersionKind().Kind, name, o.Source)
 }

@@ -78,7 +78,7 @@ func (d *document) decodeUnstructured(jsonData []byte, top map[string]json.RawMe
 		return nil, []*Error{d.errAt(nil, "cannot read the object: "+err.Error())}
 	}
 	u.SetGroupVersionKind(gvk)
-	return []Object{{Obj: u, Source: Source{File: d.file, Line: d.line}}}, nil
+	return []Object{{Obj: u, Source: Source{File: d.file, Line: d.line}, doc: d}}, nil
 }
 
 // IsUnstructured tells whether the object was loaded as an unstructured

@@ -162,14 +162,18 @@ spec:
 	lines := func(objs []manifests.Object) string {
 		var out []string
 		for _, o := range objs {
-			out = append(out, strings.ReplaceAll(manifests.NotModelledLine(o), dir+"/", ""))
+			name := o.Obj.GetName()
+			if ns := o.Obj.GetNamespace(); ns != "" {
+				name = ns + "/" + name
+			}
+			out = append(out, o.Obj.GetObjectKind().GroupVersionKind().Kind+" "+name+" ("+strings.ReplaceAll(o.Source.String(), dir+"/", "")+")")
 		}
 		return strings.Join(out, "\n")
 	}
-	want := `not modelled by the simulation: Application guestbook (a.yaml:12)
-not modelled by the simulation: CustomResourceDefinition widgets.example.com (a.yaml:17)
-not modelled by the simulation: HTTPRoute route (a.yaml:33)
-not modelled by the simulation: VirtualService shop/vs (a.yaml:1)`
+	want := `Application guestbook (a.yaml:12)
+CustomResourceDefinition widgets.example.com (a.yaml:17)
+HTTPRoute route (a.yaml:33)
+VirtualService shop/vs (a.yaml:1)`
 	if got := lines(manifests.NotModelled(objs)); got != want {
 		t.Errorf("NotModelled:\n%s\nwant:\n%s", got, want)
 	}

@@ -257,12 +257,33 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 		return err
 	}
 	ns = t.scope(gvr, obj, ns)
+	if err := t.validateCreate(gvr, obj); err != nil {
+		return err
+	}
 	t.stamp(obj)
 	if err := t.objs.Create(gvr, obj, ns); err != nil {
 		return err
 	}
 	t.index(gvr, obj)
 	t.notify(OpCreate, nil, obj)
+	return nil
+}
+
+// validateCreate refuses what the API server's metadata validation refuses
+// (names.go), with the server's error.
+func (t *tracker) validateCreate(gvr schema.GroupVersionResource, obj runtime.Object) error {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	gvks, _, err := t.scheme.ObjectKinds(obj)
+	if err != nil || len(gvks) == 0 {
+		return nil
+	}
+	gk := gvks[0].GroupKind()
+	if errs := MetadataErrors(gk, acc, !t.table.cluster[gvr.GroupResource()]); len(errs) > 0 {
+		return apierrors.NewInvalid(gk, acc.GetName(), errs)
+	}
 	return nil
 }
 
