@@ -8,6 +8,7 @@ import (
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/controller/replicas"
+	"github.com/rollsim/rollsim/controller/trafficrouting"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -832,6 +833,17 @@ func (c *rolloutContext) reconcileServices() error {
 	}
 	if c.pause.aborted() && cs.TrafficRouting == nil {
 		return c.ensureServiceTarget(cs.CanaryService, c.stableRS, true)
+	}
+	if _, back := trafficrouting.DynamicRollbackToStable(c.ro, c.newRS); back {
+		return nil // Argo delays the switch until the stable is fully available
+	}
+	if cs.TrafficRouting != nil && c.planTraffic().resetCanaryService {
+		// Argo points the canary Service at the new ReplicaSet here and
+		// back at the stable one in reconcileTrafficRouting, on every
+		// reconcile, until the canary is scaled down (argo-rollouts#3078):
+		// the selector at the end of each reconcile is the stable's, which
+		// is what rollsim keeps (docs/fidelity.md).
+		return nil
 	}
 	return c.ensureServiceTarget(cs.CanaryService, c.newRS, true)
 }

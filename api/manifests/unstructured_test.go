@@ -170,6 +170,9 @@ spec:
 		}
 		return strings.Join(out, "\n")
 	}
+	saved := manifests.Routers
+	defer func() { manifests.Routers = saved }()
+	manifests.Routers = nil // no router modelled: every other kind is listed
 	want := `Application guestbook (a.yaml:12)
 CustomResourceDefinition widgets.example.com (a.yaml:17)
 HTTPRoute route (a.yaml:33)
@@ -179,8 +182,6 @@ VirtualService shop/vs (a.yaml:1)`
 	}
 	// A router that reads VirtualServices makes them modelled, for the
 	// rollouts that route through it.
-	saved := manifests.Routers
-	defer func() { manifests.Routers = saved }()
 	manifests.Routers = []manifests.RouterKinds{{Router: "istio",
 		Uses:  func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Istio != nil },
 		Kinds: []schema.GroupKind{{Group: "networking.istio.io", Kind: "VirtualService"}}}}
