@@ -540,6 +540,10 @@ func (c *rolloutContext) completedCurrentStep() bool {
 	case step.Analysis != nil:
 		ar := c.ars.step
 		return ar != nil && ar.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
+		// The route was set by reconcileTrafficRouting earlier in this
+		// reconcile.
+		return true
 	}
 	return false
 }

@@ -252,6 +252,10 @@ type ExposureExpect struct {
 	MaxRequests       *float64 `json:"maxRequests,omitempty"`
 	MinRequests       *float64 `json:"minRequests,omitempty"`
 	MaxFailedRequests *float64 `json:"maxFailedRequests,omitempty"`
+	// MinShadowRequests and MaxShadowRequests bound the mirrored copies
+	// the version served (a setMirrorRoute), apart from real requests.
+	MinShadowRequests *float64 `json:"minShadowRequests,omitempty"`
+	MaxShadowRequests *float64 `json:"maxShadowRequests,omitempty"`
 }
 
 // RoleCounts are pod counts by ReplicaSet role.
@@ -326,6 +330,12 @@ func (e Expectation) Describe() string {
 			}
 			if x.MaxFailedRequests != nil {
 				d += fmt.Sprintf(" ≤ %v failed", *x.MaxFailedRequests)
+			}
+			if x.MinShadowRequests != nil {
+				d += fmt.Sprintf(" ≥ %v shadow requests", *x.MinShadowRequests)
+			}
+			if x.MaxShadowRequests != nil {
+				d += fmt.Sprintf(" ≤ %v shadow requests", *x.MaxShadowRequests)
 			}
 			parts = append(parts, d)
 		}
