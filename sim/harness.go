@@ -93,6 +93,11 @@ type Harness struct {
 
 	dirty      map[key]bool
 	timers     map[key]*engine.Event
+	// failures count the rate limiter's requeues per controller object
+	// since its last successful reconcile (backoff.go); due marks a
+	// reconcile its timer asked for.
+	failures map[key]int
+	due      map[key]bool
 	known      map[key]bool
 	reconciles int
 	errs       []error
@@ -121,6 +126,7 @@ func New(cfg Config) (*Harness, error) {
 	h := &Harness{
 		cfg: cfg, eng: engine.New(cfg.Seed, cfg.MaxEvents),
 		dirty: map[key]bool{}, timers: map[key]*engine.Event{}, known: map[key]bool{},
+		failures: map[key]int{}, due: map[key]bool{},
 		jobLabels: map[string]string{}, arOwner: map[string]string{},
 	}
 	h.clk = h.eng.Clock()
@@ -329,6 +335,7 @@ func (h *Harness) requeue(k key, d time.Duration) {
 	h.timers[k] = h.eng.At(at, "requeue "+kindNames[k.kind]+" "+k.namespace+"/"+k.name, func() {
 		delete(h.timers, k)
 		h.dirty[k] = true
+		h.due[k] = true
 	})
 }
 
@@ -356,6 +363,9 @@ func (h *Harness) Settle() error {
 		k, ok := h.popDirty()
 		if !ok {
 			return nil
+		}
+		if h.backingOff(k) {
+			continue
 		}
 		n++
 		if n > h.cfg.MaxReconcilesPerInstant {
@@ -385,10 +395,13 @@ func (h *Harness) Settle() error {
 			// error is in the timeline already for controller errors.
 			if k.kind == kindReplicaSet || k.kind == kindJob || k.kind == kindDeployment {
 				h.rec.Add("cluster", strings.ToLower(kindNames[k.kind])+"/"+k.name, "error", "SyncError", err.Error())
+				h.requeue(k, 10*time.Second)
+				continue
 			}
-			h.requeue(k, 10*time.Second)
+			h.requeue(k, h.nextBackoff(k))
 			continue
 		}
+		delete(h.failures, k) // Argo's Forget after a successful sync
 		if res.RequeueAfter > 0 {
 			h.requeue(k, res.RequeueAfter)
 		}

@@ -36,6 +36,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -142,6 +143,7 @@ type Engine struct {
 
 	cluster *clusterSim
 	answers *answerServer
+	dyn     *dynamicfake.FakeDynamicClient // router objects (dynamic.go)
 }
 
 // Now is the virtual time.
@@ -327,15 +329,11 @@ func (e *Engine) buildControllers() error {
 		return argov1informers.NewExperimentInformer(c, "", d, nsIndex())
 	})
 
-	dscheme := runtime.NewScheme()
-	if err := v1alpha1.AddToScheme(dscheme); err != nil {
-		return fmt.Errorf("dynamic scheme: %w", err)
-	}
 	vs, dr := istioutil.GetIstioVirtualServiceGVR(), istioutil.GetIstioDestinationRuleGVR()
-	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(dscheme, map[schema.GroupVersionResource]string{
-		vs: vs.Resource + "List", dr: dr.Resource + "List",
-		gv("elbv2.k8s.aws", "v1beta1", "targetgroupbindings"): "TargetGroupBindingList",
-	})
+	dyn, err := e.dynamicClient()
+	if err != nil {
+		return err
+	}
 	dinf := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
 	ingress, err := ingressutil.NewIngressWrapper(ingressutil.IngressModeNetworking, e.kube, kinf)
 	if err != nil {
@@ -534,6 +532,9 @@ func decodeObject(raw json.RawMessage) (runtime.Object, error) {
 		return nil, err
 	}
 	gvk := tm.GroupVersionKind()
+	if obj, ok, err := decodeDynamic(raw, gvk); ok {
+		return obj, err
+	}
 	for _, s := range []*runtime.Scheme{kubescheme.Scheme, argoscheme.Scheme} {
 		if obj, err := s.New(gvk); err == nil {
 			if err := json.Unmarshal(raw, obj); err != nil {
@@ -576,6 +577,9 @@ func (e *Engine) resourceOf(obj runtime.Object) (schema.GroupVersionResource, *s
 
 // apply creates or replaces an object as the user (kubectl apply).
 func (e *Engine) apply(obj runtime.Object) error {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		return e.applyDynamic(u)
+	}
 	gvr, st, err := e.resourceOf(obj)
 	if err != nil {
 		return err
