@@ -91,13 +91,13 @@ type Harness struct {
 	rollouts *controller.RolloutReconciler
 	analysis *controller.AnalysisRunReconciler
 
-	dirty      map[key]bool
-	timers     map[key]*engine.Event
+	dirty  map[key]bool
+	timers map[key]*engine.Event
 	// failures count the rate limiter's requeues per controller object
 	// since its last successful reconcile (backoff.go); due marks a
 	// reconcile its timer asked for.
-	failures map[key]int
-	due      map[key]bool
+	failures   map[key]int
+	due        map[key]bool
 	known      map[key]bool
 	reconciles int
 	errs       []error
