@@ -38,7 +38,10 @@ func nameRule(gk schema.GroupKind) validation.ValidateNameFunc {
 	case gk.Group == "" && gk.Kind == "Namespace":
 		return validation.ValidateNamespaceName
 	case gk.Group == "" && gk.Kind == "Service":
-		return validation.NameIsDNS1035Label
+		// A DNS-1123 label since Kubernetes 1.34 (RelaxedServiceNameValidation,
+		// on by default in the servers rollsim's envtest runs), no
+		// longer a DNS-1035 one.
+		return validation.NameIsDNSLabel
 	case gk.Group == "rbac.authorization.k8s.io":
 		return path.ValidatePathSegmentName
 	}
