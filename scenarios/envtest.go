@@ -20,13 +20,14 @@ import (
 func serverCheck(paths []string, ns string) error {
 	// What the loader and the fake backend refuse first, with their
 	// messages: both backends classify input alike.
-	objs, err := manifests.Load(paths...)
-	if err != nil {
-		return err
-	}
-	manifests.DefaultNamespaces(objs, ns)
-	if err := metadataErrors(objs); err != nil {
-		return err
+	// (A document the loader cannot decode goes to the server as written:
+	// its verdict is the server's own.)
+	objs, loadErr := manifests.Load(paths...)
+	if loadErr == nil {
+		manifests.DefaultNamespaces(objs, ns)
+		if err := metadataErrors(objs); err != nil {
+			return err
+		}
 	}
 	docs, err := manifests.Documents(paths...)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/sim/cluster"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -70,6 +71,23 @@ func TestEnvtestRefusesNamesAsTheFakeBackend(t *testing.T) {
 				Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Port: 80}}}}
 		}},
 		{"a Namespace named Prod", func() client.Object { return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "Prod"}} }},
+		{"a Rollout with replicas -1", func() client.Object {
+			n := int32(-1)
+			return &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Name: "neg", Namespace: "default"},
+				Spec: v1alpha1.RolloutSpec{Replicas: &n, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}},
+					Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{}},
+					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"a": "b"}},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}}}}
+		}},
+		{"a Deployment with replicas -1", func() client.Object {
+			n := int32(-1)
+			d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "neg", Namespace: "default"},
+				Spec: appsv1.DeploymentSpec{Replicas: &n, Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"a": "b"}},
+					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"a": "b"}},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "i"}}}}}}
+			cluster.Default(d)
+			return d
+		}},
 		{"a VirtualService of 254 characters", func() client.Object { return vs("default", strings.Repeat("v", 254), 1) }},
 		{"a bad label", func() client.Object {
 			return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "c", Namespace: "default", Labels: map[string]string{"a": "b c"}}}
