@@ -153,3 +153,40 @@ func TestEnvtestStoresKindsOutsideTheScheme(t *testing.T) {
 		t.Errorf("cluster-scoped object as %q/%q", g.GetNamespace(), g.GetName())
 	}
 }
+
+// The envtest backend's dynamic client sees the scenario's names, as its
+// client.Client does.
+func TestEnvtestDynamicClient(t *testing.T) {
+	r := envtestCluster(t)
+	ctx := context.Background()
+	gvr := schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1alpha3", Resource: "virtualservices"}
+	if err := r.Create(ctx, vs("default", "first", 1)); err != nil { // installs the kind
+		t.Fatal(err)
+	}
+	dyn := r.Dynamic().Resource(gvr).Namespace("default")
+	created, err := dyn.Create(ctx, vs("", "dyn", 5), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created.GetNamespace() != "default" {
+		t.Errorf("created in %q", created.GetNamespace())
+	}
+	patched, err := dyn.Patch(ctx, "dyn", types.MergePatchType, []byte(`{"spec":{"weight":7}}`), metav1.PatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, _, _ := unstructured.NestedInt64(patched.Object, "spec", "weight"); w != 7 || patched.GetNamespace() != "default" {
+		t.Errorf("patched %v", patched.Object)
+	}
+	list, err := dyn.List(ctx, metav1.ListOptions{})
+	if err != nil || len(list.Items) != 2 || list.Items[0].GetName() != "dyn" || list.Items[1].GetName() != "first" {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	got := vs("", "", 0)
+	if err := r.Get(ctx, client.ObjectKey{Namespace: "default", Name: "dyn"}, got); err != nil {
+		t.Fatal(err)
+	}
+	if err := dyn.Delete(ctx, "dyn", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
