@@ -169,10 +169,10 @@ func TestManifestInputErrors(t *testing.T) {
 			want: []string{`b.yaml:4: metadata.name: the API server rejected ConfigMap Web-Config: Invalid value: "Web-Config": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`},
 		},
 		{
-			name: "a dot in a Service name (a DNS-1035 label)",
+			name: "a dot in a Service name (a DNS-1123 label)",
 			files: map[string]string{"a.yaml": inputRollout,
 				"b.yaml": "apiVersion: v1\nkind: Service\nmetadata:\n  name: web.canary\nspec: {ports: [{port: 80}]}\n"},
-			want: []string{`b.yaml:4: metadata.name: the API server rejected Service web.canary: Invalid value: "web.canary": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')`},
+			want: []string{`b.yaml:4: metadata.name: the API server rejected Service web.canary: Invalid value: "web.canary": must not contain dots`},
 		},
 		{
 			name: "a Service name over 63 characters",
@@ -237,21 +237,58 @@ func TestScenarioNamespaceMustBeALabel(t *testing.T) {
 	}
 }
 
-// validate reports a negative replica count as Argo does, at the Rollout.
-func TestValidateNegativeReplicas(t *testing.T) {
+// A negative replica count: the Rollout CRD's scale subresource makes the
+// API server refuse it (Argo's own InvalidSpec check is never reached), on
+// run, validate and an apply action alike.
+func TestNegativeReplicasRefused(t *testing.T) {
 	sc, dir := writeScenario(t, "", map[string]string{"a.yaml": strings.Replace(inputRollout, "replicas: 2", "replicas: -1", 1)})
+	want := dir + "/a.yaml:6: spec.replicas: the API server rejected Rollout web: Invalid value: -1: should be a non-negative integer"
+	r := scenarios.RunFile(sc, scenarios.RunOptions{})
+	if r.Report.ErrorKind != scenarios.ErrInput || !strings.Contains(r.Report.Error, want) {
+		t.Errorf("run: %s: %s\nwant %s", r.Report.ErrorKind, r.Report.Error, want)
+	}
 	var errs []string
 	for _, fd := range scenarios.Validate(sc) {
 		if fd.Severity == "error" {
 			errs = append(errs, fd.String())
 		}
 	}
-	want := dir + "/a.yaml:1: error: Argo would reject this Rollout (InvalidSpec): The Rollout \"web\" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0"
-	if len(errs) != 1 || errs[0] != want {
-		t.Errorf("validate: %v\nwant %s", errs, want)
+	wantV := dir + "/a.yaml:6: error: spec.replicas: the API server rejected Rollout web: Invalid value: -1: should be a non-negative integer"
+	if len(errs) != 1 || errs[0] != wantV {
+		t.Errorf("validate: %v\nwant %s", errs, wantV)
 	}
-	r := scenarios.RunFile(sc, scenarios.RunOptions{})
-	if len(r.Report.Rollouts) != 1 || r.Report.Rollouts[0].Phase != "Degraded" || !strings.Contains(r.Report.Rollouts[0].Message, "spec.replicas: Invalid value: -1") {
-		t.Errorf("run: %+v %s", r.Report.Rollouts, r.Report.Error)
+	applied := writeApplyScenario(t, filepath.Join("testdata", "lifecycle", "invalid", "negative-replicas.yaml"))
+	r = scenarios.RunFile(applied, scenarios.RunOptions{})
+	if r.Report.ErrorKind != scenarios.ErrInput || !strings.Contains(r.Report.Error,
+		"negative-replicas.yaml:7: spec.replicas: the API server rejected Rollout rollouts-demo: Invalid value: -1: should be a non-negative integer") {
+		t.Errorf("apply: %s: %s", r.Report.ErrorKind, r.Report.Error)
 	}
+}
+
+// writeApplyScenario writes a scenario that applies manifest (a path
+// relative to the package) to the basic canary seed at T+0.
+func writeApplyScenario(t *testing.T, manifest string) string {
+	t.Helper()
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	f := filepath.Join(t.TempDir(), "apply.yaml")
+	if err := os.WriteFile(f, []byte(`apiVersion: rollsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: apply}
+spec:
+  manifests: [`+abs(filepath.Join("testdata", "seeds", "basic-canary"))+`]
+  initial: {rollout: rollouts-demo, image: "argoproj/rollouts-demo:blue"}
+  versions: {blue: {}, yellow: {}}
+  actions:
+  - {at: 0s, apply: {manifests: [`+abs(manifest)+`]}}
+  until: {rollout: rollouts-demo, phase: [Degraded], for: 1m, timeout: 10m}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }
