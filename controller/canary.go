@@ -592,13 +592,17 @@ func (c *rolloutContext) syncStatus() error {
 			c.note("rollout", ro.Name, "event", "SkipSteps", "Rollback to stable ReplicaSets")
 			n := stepCount
 			st.CurrentStepIndex = &n
+		} else if c.newRS != nil && stepCount > 0 && c.skipStepsWithinWindow() {
+			c.note("rollout", ro.Name, "event", "SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
+			n := stepCount
+			st.CurrentStepIndex = &n
 		}
 		if ro.Status.CurrentPodHash != "" && ro.Status.CurrentPodHash != st.CurrentPodHash {
 			c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
 		}
 		return c.persist(&st)
 	}
-	if ro.Status.PromoteFull {
+	if ro.Status.PromoteFull || c.isRollbackWithinWindow() {
 		c.pause.clearAll = true
 		c.pause.removeAbort = true
 		if stepCount > 0 {
@@ -645,6 +649,9 @@ func (c *rolloutContext) shouldFullPromote() string {
 	}
 	if ro.Status.PromoteFull {
 		return "Full promotion requested"
+	}
+	if c.isRollbackWithinWindow() {
+		return "Rollback within window"
 	}
 	if c.newRS.Labels[LabelPodTemplateHash] == ro.Status.StableRS {
 		return ""

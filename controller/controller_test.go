@@ -210,9 +210,6 @@ func TestUnbuiltSpecFieldsAreNotSupported(t *testing.T) {
 			ro.Spec.Template = corev1.PodTemplateSpec{}
 			ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{Kind: "PodTemplate", Name: "d"}
 		},
-		"spec.rollbackWindow": func(ro *v1alpha1.Rollout) {
-			ro.Spec.RollbackWindow = &v1alpha1.RollbackWindowSpec{Revisions: 2}
-		},
 	} {
 		ro := canaryRollout()
 		mutate(ro)

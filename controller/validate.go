@@ -19,10 +19,6 @@ import (
 func (c *rolloutContext) validate() string {
 	ro := c.ro
 	s := ro.Spec.Strategy
-	switch {
-	case ro.Spec.RollbackWindow != nil:
-		return "spec.rollbackWindow: " + ErrNotSupported.Error()
-	}
 	if ro.Spec.Selector == nil || (len(ro.Spec.Selector.MatchLabels) == 0 && len(ro.Spec.Selector.MatchExpressions) == 0) {
 		return "spec.selector: Required value: Rollout has missing field '.spec.selector'"
 	}
