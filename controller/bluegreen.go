@@ -90,6 +90,9 @@ func (c *rolloutContext) rolloutBlueGreen() error {
 	if err := c.reconcileAnalysisRuns(); err != nil {
 		return err
 	}
+	if err := c.reconcileEphemeralMetadata(); err != nil {
+		return err
+	}
 	return c.syncStatusBlueGreen()
 }
 
@@ -811,12 +814,6 @@ func (c *rolloutContext) validateBlueGreen() string {
 	}
 	if bg.ScaleDownDelayRevisionLimit != nil && limit < *bg.ScaleDownDelayRevisionLimit {
 		return fmt.Sprintf("spec.strategy.scaleDownDelayRevisionLimit: Invalid value: %d: This rollout's revision history limit can not be smaller than the rollout's scale down limit", *bg.ScaleDownDelayRevisionLimit)
-	}
-	if bg.PreviewMetadata != nil {
-		return "spec.strategy.blueGreen.previewMetadata: " + ErrNotSupported.Error()
-	}
-	if bg.ActiveMetadata != nil {
-		return "spec.strategy.blueGreen.activeMetadata: " + ErrNotSupported.Error()
 	}
 	for _, s := range []struct{ field, name string }{{"activeService", bg.ActiveService}, {"previewService", bg.PreviewService}} {
 		if s.name == "" {

@@ -103,6 +103,9 @@ func (c *rolloutContext) rolloutCanary() error {
 		// Argo, end here so no scale-down happens on stale numbers.
 		return nil
 	}
+	if err := c.reconcileEphemeralMetadata(); err != nil {
+		return err
+	}
 	if err := c.reconcileRevisionHistoryLimit(); err != nil {
 		return err
 	}

@@ -94,10 +94,6 @@ func TestMissingServiceIsInvalidSpec(t *testing.T) {
 
 func TestUnsupportedFeaturesSayNotSupportedYet(t *testing.T) {
 	cases := map[string]*v1alpha1.Rollout{}
-	bg := canaryRollout()
-	bg.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "a",
-		PreviewMetadata: &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "preview"}}}}
-	cases["blueGreen"] = bg
 	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{}})
 	cases["experiment"] = exp
 	istio := canaryRollout()
