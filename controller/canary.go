@@ -129,6 +129,9 @@ func (c *rolloutContext) rolloutCanary() error {
 		return c.syncStatus()
 	}
 	c.reconcileCanaryPause()
+	if !atCanaryPauseStep(c.ro) {
+		c.reconcileStepPlugins()
+	}
 	return c.syncStatus()
 }
 
@@ -542,6 +545,9 @@ func (c *rolloutContext) completedCurrentStep() bool {
 	case step.Analysis != nil:
 		ar := c.ars.step
 		return ar != nil && ar.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+	case step.Plugin != nil:
+		_, idx := currentStep(ro)
+		return c.stepPluginCompleted(*idx)
 	}
 	return false
 }
@@ -577,6 +583,7 @@ func (c *rolloutContext) syncStatus() error {
 	st.Selector = metav1.FormatLabelSelector(ro.Spec.Selector)
 	st.StableRS = ro.Status.StableRS
 	st.CurrentStepHash = StepsHash(ro)
+	st.Canary.StepPluginStatuses = c.stepPluginStatuses()
 	stepCount := int32(len(c.canary().Steps))
 	step, idx := currentStep(ro)
 
@@ -587,6 +594,7 @@ func (c *rolloutContext) syncStatus() error {
 		st.PromoteFull = false
 		st.Canary.CurrentStepAnalysisRunStatus = nil
 		st.Canary.CurrentBackgroundAnalysisRunStatus = nil
+		st.Canary.StepPluginStatuses = nil
 		if stepCount > 0 {
 			zero := int32(0)
 			st.CurrentStepIndex = &zero

@@ -113,6 +113,8 @@ type rolloutContext struct {
 	ars       currentAnalysisRuns
 	otherARs  []*v1alpha1.AnalysisRun
 	bg        blueGreenContext
+	// stepPlugin is the canary plugin steps' state (stepplugin.go).
+	stepPlugin stepPluginContext
 
 	requeue time.Duration
 	// workloadMsg is why spec.workloadRef could not be resolved ("" = fine).

@@ -100,8 +100,8 @@ func (c *rolloutContext) validate() string {
 			return fmt.Sprintf("%s.setHeaderRoute: %v", path, ErrNotSupported)
 		case step.SetMirrorRoute != nil:
 			return fmt.Sprintf("%s.setMirrorRoute: %v", path, ErrNotSupported)
-		case step.Plugin != nil:
-			return fmt.Sprintf("%s.plugin: %v", path, ErrNotSupported)
+		case step.Plugin != nil && c.r.opts.StepPlugins == nil:
+			return fmt.Sprintf("%s.plugin: %v (no step plugin answers configured)", path, ErrNotSupported)
 		}
 	}
 	if tr != nil {
