@@ -54,3 +54,21 @@ func TestStepPluginStatusShape(t *testing.T) {
 		t.Fatalf("status %+v", s)
 	}
 }
+
+// An RPC error is phase Error with the message and Argo's 30 s backoff; Run
+// is retried every 35 s (at 5 s, 40 s, 75 s, … of the 3-minute run).
+func TestStepPluginErrorIsRetried(t *testing.T) {
+	r := scenarios.RunFile("library/spec-step-plugin-error-retries.yaml", scenarios.RunOptions{})
+	if !r.Passed() {
+		t.Fatalf("scenario failed: %s", r.Report.Error)
+	}
+	ro := &v1alpha1.Rollout{}
+	if err := r.Harness.Client().Get(context.Background(), types.NamespacedName{Namespace: "default", Name: "plugin-demo"}, ro); err != nil {
+		t.Fatal(err)
+	}
+	sts := ro.Status.Canary.StepPluginStatuses
+	if len(sts) != 1 || sts[0].Phase != v1alpha1.StepPluginPhaseError || sts[0].Message != "rpc error: connection refused" ||
+		sts[0].Backoff != "30s" || sts[0].Executions < 5 || sts[0].FinishedAt != nil {
+		t.Fatalf("statuses %+v", sts)
+	}
+}
