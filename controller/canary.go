@@ -104,6 +104,9 @@ func (c *rolloutContext) rolloutCanary() error {
 		// Argo, end here so no scale-down happens on stale numbers.
 		return nil
 	}
+	if err := c.reconcileEphemeralMetadata(); err != nil {
+		return err
+	}
 	if err := c.reconcileRevisionHistoryLimit(); err != nil {
 		return err
 	}
@@ -127,6 +130,9 @@ func (c *rolloutContext) rolloutCanary() error {
 		return c.syncStatus()
 	}
 	c.reconcileCanaryPause()
+	if !atCanaryPauseStep(c.ro) {
+		c.reconcileStepPlugins()
+	}
 	return c.syncStatus()
 }
 
@@ -544,6 +550,9 @@ func (c *rolloutContext) completedCurrentStep() bool {
 		// The route was set by reconcileTrafficRouting earlier in this
 		// reconcile.
 		return true
+	case step.Plugin != nil:
+		_, idx := currentStep(ro)
+		return c.stepPluginCompleted(*idx)
 	}
 	return false
 }
@@ -579,6 +588,7 @@ func (c *rolloutContext) syncStatus() error {
 	st.Selector = metav1.FormatLabelSelector(ro.Spec.Selector)
 	st.StableRS = ro.Status.StableRS
 	st.CurrentStepHash = StepsHash(ro)
+	st.Canary.StepPluginStatuses = c.stepPluginStatuses()
 	stepCount := int32(len(c.canary().Steps))
 	step, idx := currentStep(ro)
 
@@ -589,6 +599,7 @@ func (c *rolloutContext) syncStatus() error {
 		st.PromoteFull = false
 		st.Canary.CurrentStepAnalysisRunStatus = nil
 		st.Canary.CurrentBackgroundAnalysisRunStatus = nil
+		st.Canary.StepPluginStatuses = nil
 		if stepCount > 0 {
 			zero := int32(0)
 			st.CurrentStepIndex = &zero
@@ -597,13 +608,17 @@ func (c *rolloutContext) syncStatus() error {
 			c.note("rollout", ro.Name, "event", "SkipSteps", "Rollback to stable ReplicaSets")
 			n := stepCount
 			st.CurrentStepIndex = &n
+		} else if c.newRS != nil && stepCount > 0 && c.skipStepsWithinWindow() {
+			c.note("rollout", ro.Name, "event", "SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
+			n := stepCount
+			st.CurrentStepIndex = &n
 		}
 		if ro.Status.CurrentPodHash != "" && ro.Status.CurrentPodHash != st.CurrentPodHash {
 			c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
 		}
 		return c.persist(&st)
 	}
-	if ro.Status.PromoteFull {
+	if ro.Status.PromoteFull || c.isRollbackWithinWindow() {
 		c.pause.clearAll = true
 		c.pause.removeAbort = true
 		if stepCount > 0 {
@@ -650,6 +665,9 @@ func (c *rolloutContext) shouldFullPromote() string {
 	}
 	if ro.Status.PromoteFull {
 		return "Full promotion requested"
+	}
+	if c.isRollbackWithinWindow() {
+		return "Rollback within window"
 	}
 	if c.newRS.Labels[LabelPodTemplateHash] == ro.Status.StableRS {
 		return ""

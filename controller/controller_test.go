@@ -95,10 +95,6 @@ func TestMissingServiceIsInvalidSpec(t *testing.T) {
 
 func TestUnsupportedFeaturesSayNotSupportedYet(t *testing.T) {
 	cases := map[string]*v1alpha1.Rollout{}
-	bg := canaryRollout()
-	bg.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "a",
-		PreviewMetadata: &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "preview"}}}}
-	cases["blueGreen"] = bg
 	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{}})
 	cases["experiment"] = exp
 	plugin := canaryRollout()
@@ -210,9 +206,6 @@ func TestUnbuiltSpecFieldsAreNotSupported(t *testing.T) {
 		"spec.workloadRef.kind": func(ro *v1alpha1.Rollout) {
 			ro.Spec.Template = corev1.PodTemplateSpec{}
 			ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{Kind: "PodTemplate", Name: "d"}
-		},
-		"spec.rollbackWindow": func(ro *v1alpha1.Rollout) {
-			ro.Spec.RollbackWindow = &v1alpha1.RollbackWindowSpec{Revisions: 2}
 		},
 	} {
 		ro := canaryRollout()

@@ -273,6 +273,9 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	if err := factory.Check(factory.Templates...); err != nil {
 		return ErrInput, s.errAt("spec.metrics", err.Error())
 	}
+	if err := s.checkStepPlugins(rollouts); err != nil {
+		return ErrInput, err
+	}
 	r.factory = factory
 	beh := &behavior{s: s}
 	var hp *sim.Harness
@@ -292,7 +295,8 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	default:
 		return ErrInput, fmt.Errorf("backend %q: expected %q or %q", opts.Backend, BackendFake, BackendEnvtest)
 	}
-	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh, NewBackend: newBackend,
+	plugins := &stepPluginAnswers{s: s}
+	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh, NewBackend: newBackend, StepPlugins: plugins,
 		Providers: func(c client.Client, clk clock.Clock) controller.ProviderFactory {
 			return &lateFactory{f: factory, wire: func() { wireFactory(factory, s, hp, c, clk) }}
 		}})
@@ -301,6 +305,7 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	}
 	r.h = h
 	hp = h
+	plugins.now = h.Now
 	r.beh = beh
 	sort.SliceStable(others, func(i, j int) bool {
 		_, a := others[i].(*corev1.Namespace)

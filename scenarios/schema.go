@@ -79,9 +79,13 @@ type Spec struct {
 	// by "metric" or "template/metric": a script over virtual time, per
 	// version, or derived from the traffic model.
 	Metrics map[string]fakeproviders.Answer `json:"metrics,omitempty"`
-	Actions []Action                        `json:"actions,omitempty"`
-	Until   *Until                          `json:"until,omitempty"`
-	Expect  []Expectation                   `json:"expect,omitempty"`
+	// StepPlugins answer the canary `plugin` steps, keyed by plugin name,
+	// then by version (or "default"): what the plugin's Run returns over
+	// virtual time (scenarios/stepplugins.go).
+	StepPlugins map[string]map[string]StepPluginScript `json:"stepPlugins,omitempty"`
+	Actions     []Action                               `json:"actions,omitempty"`
+	Until       *Until                                 `json:"until,omitempty"`
+	Expect      []Expectation                          `json:"expect,omitempty"`
 }
 
 // Initial is the state at T+0: the rollout is deployed with history[0],

@@ -65,6 +65,7 @@ func Validate(paths ...string) []Finding {
 			for _, m := range s.Spec.Manifests {
 				manifestPaths = append(manifestPaths, s.Resolve(m))
 			}
+			out = append(out, s.lintStepPlugins()...)
 			continue
 		}
 		manifestPaths = append(manifestPaths, p)
@@ -126,7 +127,7 @@ func validateManifests(path string) []Finding {
 		return errFinding(err)
 	}
 	var out []Finding
-	h, err := sim.New(sim.Config{Seed: 1, Behavior: healthy{}})
+	h, err := sim.New(sim.Config{Seed: 1, Behavior: healthy{}, StepPlugins: pluginsSucceed{}})
 	if err != nil {
 		return []Finding{{File: path, Severity: "error", Msg: err.Error()}}
 	}

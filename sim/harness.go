@@ -36,6 +36,8 @@ type Config struct {
 	Behavior cluster.Behavior
 	// Providers answers metrics; nil answers Job metrics only.
 	Providers func(c client.Client, clk clock.Clock) controller.ProviderFactory
+	// StepPlugins answers canary plugin steps; nil refuses them.
+	StepPlugins controller.StepPlugins
 	// ResyncPeriod is Argo's periodic resync (0 = 15 minutes).
 	ResyncPeriod time.Duration
 	// NewBackend builds the cluster the harness drives; nil is the fake
@@ -151,7 +153,7 @@ func New(cfg Config) (*Harness, error) {
 		providers = cfg.Providers(h.store.Client(), h.clk)
 	}
 	opts := controller.Options{Client: h.store.Client(), Clock: h.clk, Recorder: controller.RecorderFunc(h.recordNote),
-		Providers: providers, ResyncPeriod: cfg.ResyncPeriod}
+		Providers: providers, StepPlugins: cfg.StepPlugins, ResyncPeriod: cfg.ResyncPeriod}
 	var err error
 	if h.rollouts, err = controller.NewRolloutReconciler(opts); err != nil {
 		return nil, err
