@@ -111,6 +111,7 @@ type rolloutContext struct {
 	pause     pauseContext
 	ars       currentAnalysisRuns
 	otherARs  []*v1alpha1.AnalysisRun
+	exs       experimentSet
 	bg        blueGreenContext
 
 	requeue time.Duration

@@ -59,10 +59,11 @@ const (
 	kindReplicaSet
 	kindJob
 	kindAnalysisRun
+	kindExperiment
 	kindRollout
 )
 
-var kindNames = []string{"Deployment", "ReplicaSet", "Job", "AnalysisRun", "Rollout"}
+var kindNames = []string{"Deployment", "ReplicaSet", "Job", "AnalysisRun", "Experiment", "Rollout"}
 
 type key struct {
 	kind      int
@@ -90,6 +91,7 @@ type Harness struct {
 	rec      *trace.Recorder
 	rollouts *controller.RolloutReconciler
 	analysis *controller.AnalysisRunReconciler
+	exps     *controller.ExperimentReconciler
 
 	dirty      map[key]bool
 	timers     map[key]*engine.Event
@@ -151,6 +153,9 @@ func New(cfg Config) (*Harness, error) {
 		return nil, err
 	}
 	if h.analysis, err = controller.NewAnalysisRunReconciler(opts); err != nil {
+		return nil, err
+	}
+	if h.exps, err = controller.NewExperimentReconciler(opts); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -257,6 +262,11 @@ func (h *Harness) onChange(c cluster.Change) {
 		if o, ok := ownerName(obj, "Deployment"); ok {
 			mark(kindDeployment, c.Namespace, o)
 		}
+		if o, ok := ownerName(obj, "Experiment"); ok {
+			mark(kindExperiment, c.Namespace, o)
+		}
+	case "Experiment":
+		h.onExperimentChange(c, obj)
 	case "Pod":
 		if o, ok := ownerName(obj, "ReplicaSet"); ok {
 			mark(kindReplicaSet, c.Namespace, o)
@@ -274,6 +284,9 @@ func (h *Harness) onChange(c cluster.Change) {
 		}
 	case "AnalysisRun":
 		mark(kindAnalysisRun, c.Namespace, c.Name)
+		if o, ok := ownerName(obj, "Experiment"); ok {
+			h.onExperimentRunChange(c, o)
+		}
 		o, ok := ownerName(obj, "Rollout")
 		if !ok {
 			break
@@ -361,6 +374,8 @@ func (h *Harness) Settle() error {
 			err = h.sim.SyncJob(ctx, k.namespace, k.name)
 		case kindAnalysisRun:
 			res, err = h.analysis.Reconcile(ctx, req)
+		case kindExperiment:
+			res, err = h.exps.Reconcile(ctx, req)
 		case kindRollout:
 			res, err = h.rollouts.Reconcile(ctx, req)
 		}
