@@ -98,8 +98,11 @@ func TestUnsupportedFeaturesSayNotSupportedYet(t *testing.T) {
 	bg.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "a",
 		PreviewMetadata: &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "preview"}}}}
 	cases["blueGreen"] = bg
-	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{}})
-	cases["experiment"] = exp
+	weight := int32(10)
+	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{Templates: []v1alpha1.RolloutExperimentTemplate{
+		{Name: "c", SpecRef: v1alpha1.CanarySpecRef, Weight: &weight}}}})
+	exp.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{SMI: &v1alpha1.SMITrafficRouting{}}
+	cases["experiment template weight"] = exp
 	istio := canaryRollout()
 	istio.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Istio: &v1alpha1.IstioTrafficRouting{}}
 	cases["istio"] = istio

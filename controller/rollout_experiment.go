@@ -384,3 +384,27 @@ func validateExperimentStep(path string, step *v1alpha1.RolloutExperimentStep, t
 	}
 	return ""
 }
+
+// ExperimentWeightDestinations is the traffic a router sends to the
+// current experiment's template Services (Argo's
+// calculateWeightDestinationsFromExperiment): one destination per template
+// of the latest experiment step that has a weight, while that experiment is
+// Running. Not wired into a router yet: validate refuses template weights
+// ("not supported yet: experiment template weight").
+func ExperimentWeightDestinations(ro *v1alpha1.Rollout, current *v1alpha1.Experiment) []v1alpha1.WeightDestination {
+	step := currentExperimentStep(ro)
+	if step == nil || current == nil || current.Status.Phase != v1alpha1.AnalysisPhaseRunning {
+		return nil
+	}
+	weights := map[string]*int32{}
+	for _, t := range step.Templates {
+		weights[t.Name] = t.Weight
+	}
+	var out []v1alpha1.WeightDestination
+	for _, ts := range current.Status.TemplateStatuses {
+		if w := weights[ts.Name]; w != nil {
+			out = append(out, v1alpha1.WeightDestination{ServiceName: ts.ServiceName, PodTemplateHash: ts.PodTemplateHash, Weight: *w})
+		}
+	}
+	return out
+}
