@@ -149,6 +149,7 @@ func Run(s *Scenario, opts RunOptions) *Result {
 		}
 		if kind != ErrInput {
 			res.Report.Rollouts, res.Report.AnalysisRuns = summarize(r.h)
+			res.Report.Experiments = summarizeExperiments(r.h, false)
 		}
 	}
 	res.Report.Expectations = append(res.Report.Expectations, r.results...)
