@@ -9,6 +9,7 @@ import (
 	"github.com/rollsim/rollsim/controller/analysis"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 // The Experiment's pure rules (Argo: utils/experiment, utils/conditions
@@ -382,4 +383,24 @@ func experimentWakeUp(ex *v1alpha1.Experiment, st *v1alpha1.ExperimentStatus, no
 		}
 	}
 	return best, ok
+}
+
+// VerifyExperimentSpec is Argo's experiment spec check ("" when valid):
+// the message of the InvalidExperimentSpec condition.
+func VerifyExperimentSpec(ex *v1alpha1.Experiment) string { return verifyExperimentSpec(ex) }
+
+// TemplateSelectorError is what the API server answers when the template's
+// ReplicaSet would not select its own pods (nil when it would).
+func TemplateSelectorError(rsName string, t v1alpha1.TemplateSpec) error {
+	if t.Selector == nil {
+		return nil
+	}
+	sel, err := metav1.LabelSelectorAsSelector(t.Selector)
+	if err != nil {
+		return fmt.Errorf("ReplicaSet.apps %q is invalid: spec.selector: Invalid value: %v", rsName, err)
+	}
+	if !sel.Matches(labels.Set(t.Template.Labels)) {
+		return fmt.Errorf("ReplicaSet.apps %q is invalid: spec.template.metadata.labels: Invalid value: %v: `selector` does not match template `labels`", rsName, t.Template.Labels)
+	}
+	return nil
 }

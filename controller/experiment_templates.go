@@ -104,6 +104,9 @@ func (ec *experimentContext) assessTemplate(t v1alpha1.TemplateSpec, ts *v1alpha
 // (computed without any hash label the template carries), the selector plus
 // the hash, annotated with the experiment and template names.
 func templateReplicaSet(ex *v1alpha1.Experiment, t v1alpha1.TemplateSpec, collisionCount *int32) (*appsv1.ReplicaSet, error) {
+	if err := TemplateSelectorError(ex.Name+"-"+t.Name, t); err != nil {
+		return &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: ex.Name + "-" + t.Name}}, err
+	}
 	tmpl := t.Template.DeepCopy()
 	delete(tmpl.Labels, LabelPodTemplateHash)
 	hash, err := PodTemplateHash(tmpl, collisionCount)

@@ -289,3 +289,16 @@ func TestExperimentWeightDestinations(t *testing.T) {
 		t.Fatalf("a finished experiment gets no traffic: %+v", got)
 	}
 }
+
+func TestExperimentSelectorNotMatchingLabelsErrors(t *testing.T) {
+	ex := testExperiment()
+	ex.Spec.Templates[0].Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"app": "other"}}
+	w := newExWorld(t, ex)
+	w.reconcile()
+	w.reconcile()
+	st := w.experiment().Status
+	if st.Phase != v1alpha1.AnalysisPhaseError || !strings.Contains(st.Message, "Failed to create ReplicaSet for template 'canary'") ||
+		!strings.Contains(st.Message, "`selector` does not match template `labels`") {
+		t.Fatalf("phase %s %q, want Error on the ReplicaSet the API server rejects", st.Phase, st.Message)
+	}
+}
