@@ -1,6 +1,8 @@
 // Package controller is rollsim's Argo Rollouts controller for the
 // argoproj.io/v1alpha1 API: the Rollout reconciler (canary and blue-green
-// strategies), the AnalysisRun reconciler, the metric
+// strategies, with the canary experiment step), the Experiment reconciler
+// (template ReplicaSets and Services, analyses, phases; experiment*.go), the
+// AnalysisRun reconciler, the metric
 // Provider interface and the Job provider. It runs on controller-runtime's
 // client.Client, reads time only from an injected clock.Clock, never starts
 // goroutines and never waits: it returns reconcile.Result{RequeueAfter} and
