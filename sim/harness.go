@@ -53,7 +53,7 @@ type Backend interface {
 }
 
 // Reconcile-key kinds, in the order they are reconciled at one instant: the
-// cluster's own controllers first, then analysis, then rollouts.
+// cluster's own controllers first, then analysis, experiments, rollouts.
 const (
 	kindDeployment = iota
 	kindReplicaSet
