@@ -84,11 +84,22 @@ func (ec *experimentContext) reconcileAnalysis(a v1alpha1.ExperimentAnalysisTemp
 	cur.Phase, cur.Message = run.Status.Phase, run.Status.Message
 }
 
+// verifyAnalysisTemplate checks the analysis' template exists; a missing
+// one reads as Argo's lister says it ("analysistemplate.argoproj.io "x" not
+// found").
 func (ec *experimentContext) verifyAnalysisTemplate(a v1alpha1.ExperimentAnalysisTemplateRef) error {
+	var err error
+	resource := "analysistemplate"
 	if a.IsClusterScope() {
-		return ec.r.opts.Client.Get(ec.ctx, types.NamespacedName{Name: a.TemplateName}, &v1alpha1.ClusterAnalysisTemplate{})
+		resource = "clusteranalysistemplate"
+		err = ec.r.opts.Client.Get(ec.ctx, types.NamespacedName{Name: a.TemplateName}, &v1alpha1.ClusterAnalysisTemplate{})
+	} else {
+		err = ec.r.opts.Client.Get(ec.ctx, types.NamespacedName{Namespace: ec.ex.Namespace, Name: a.TemplateName}, &v1alpha1.AnalysisTemplate{})
 	}
-	return ec.r.opts.Client.Get(ec.ctx, types.NamespacedName{Namespace: ec.ex.Namespace, Name: a.TemplateName}, &v1alpha1.AnalysisTemplate{})
+	if apierrors.IsNotFound(err) {
+		return apierrors.NewNotFound(v1alpha1.Resource(resource), a.TemplateName)
+	}
+	return err
 }
 
 // experimentArgs resolves the {{templates.<name>.podTemplateHash}},
