@@ -102,7 +102,13 @@ func (r *ExperimentReconciler) persist(ctx context.Context, ex *v1alpha1.Experim
 	prev := ex.Status.Phase
 	patch := client.MergeFrom(ex.DeepCopy())
 	ex.Status = *st
-	if err := r.opts.Client.Status().Patch(ctx, ex, patch); err != nil {
+	err := r.opts.Client.Status().Patch(ctx, ex, patch)
+	if apierrors.IsNotFound(err) {
+		// A real API server serves no /status for Argo's Experiment CRD
+		// (no status subresource): Argo patches the object itself.
+		err = r.opts.Client.Patch(ctx, ex, patch)
+	}
+	if err != nil {
 		return fmt.Errorf("patch status of experiment %s/%s: %w", ex.Namespace, ex.Name, err)
 	}
 	if prev != st.Phase {
