@@ -302,3 +302,50 @@ func TestExperimentSelectorNotMatchingLabelsErrors(t *testing.T) {
 		t.Fatalf("phase %s %q, want Error on the ReplicaSet the API server rejects", st.Phase, st.Message)
 	}
 }
+
+func TestExperimentFromStep(t *testing.T) {
+	two := int32(2)
+	weight := int32(5)
+	step := &v1alpha1.RolloutExperimentStep{
+		Duration: "1m",
+		Templates: []v1alpha1.RolloutExperimentTemplate{
+			{Name: "canary", SpecRef: v1alpha1.CanarySpecRef, Replicas: &two, Weight: &weight,
+				Metadata: v1alpha1.PodTemplateMetadata{Labels: map[string]string{"exp": "yes"}}},
+			{Name: "baseline", SpecRef: v1alpha1.StableSpecRef},
+		},
+		Analyses: []v1alpha1.RolloutExperimentStepAnalysisTemplateRef{{Name: "a", TemplateName: "t", RequiredForCompletion: true,
+			Args: []v1alpha1.AnalysisRunArgument{{Name: "stable", ValueFrom: &v1alpha1.ArgumentValueFrom{PodTemplateHashValue: ptrTo(v1alpha1.Stable)}}}}},
+	}
+	ro := canaryRollout(v1alpha1.CanaryStep{Experiment: step})
+	ro.Labels = map[string]string{"team": "x"}
+	mk := func(hash, image, rev string) *appsv1.ReplicaSet {
+		return &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: "demo-" + hash, Labels: map[string]string{LabelPodTemplateHash: hash},
+			Annotations: map[string]string{AnnotationRevision: rev}},
+			Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "demo", LabelPodTemplateHash: hash}},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "demo", LabelPodTemplateHash: hash}},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: image}}}}}}
+	}
+	ex, err := experimentFromStep(ro, step, 0, mk("stablehash", "demo:v1", "1"), mk("newhash", "demo:v2", "2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ex.Name != "demo-newhash-2-0" || ex.Labels[LabelPodTemplateHash] != "newhash" || ex.Labels["team"] != "x" || ex.Spec.Duration != "1m" {
+		t.Fatalf("experiment meta %s %v %s", ex.Name, ex.Labels, ex.Spec.Duration)
+	}
+	c, b := ex.Spec.Templates[0], ex.Spec.Templates[1]
+	if c.Template.Spec.Containers[0].Image != "demo:v2" || b.Template.Spec.Containers[0].Image != "demo:v1" || *c.Replicas != 2 {
+		t.Fatalf("templates copy the canary and the stable ReplicaSet: %+v / %+v", c, b)
+	}
+	if c.Service == nil || b.Service != nil {
+		t.Fatal("a template with a weight gets a Service, one without none")
+	}
+	if c.Template.Labels["exp"] != "yes" || c.Selector.MatchLabels["exp"] != "yes" {
+		t.Fatalf("step metadata goes to labels and selector: %v %v", c.Template.Labels, c.Selector)
+	}
+	a := ex.Spec.Analyses[0]
+	if !a.RequiredForCompletion || len(a.Args) != 1 || a.Args[0].Value == nil || *a.Args[0].Value != "stablehash" {
+		t.Fatalf("analysis %+v", a)
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
