@@ -116,6 +116,9 @@ func (c *rolloutContext) rolloutCanary() error {
 	if err := c.reconcileTrafficRouting(); err != nil {
 		return err
 	}
+	if err := c.reconcileExperiments(); err != nil {
+		return err
+	}
 	if err := c.reconcileAnalysisRuns(); err != nil {
 		return err
 	}
@@ -543,6 +546,9 @@ func (c *rolloutContext) completedCurrentStep() bool {
 		}
 		w := c.newStatus.Canary.Weights
 		return w == nil || w.Verified == nil || *w.Verified
+	case step.Experiment != nil:
+		ex := c.exs.current
+		return ex != nil && ex.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
 	case step.Analysis != nil:
 		ar := c.ars.step
 		return ar != nil && ar.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
@@ -827,6 +833,9 @@ func (c *rolloutContext) reconcileRevisionHistoryLimit() error {
 		c.note("replicaset", rs.Name, "deleted", "RevisionHistoryLimit",
 			fmt.Sprintf("revision %d removed (revisionHistoryLimit %d)", revisionOf(rs), limit))
 		if err := c.deleteAnalysisRunsOf(rs); err != nil {
+			return err
+		}
+		if err := c.deleteExperimentsOf(rs); err != nil {
 			return err
 		}
 	}

@@ -95,8 +95,11 @@ func TestMissingServiceIsInvalidSpec(t *testing.T) {
 
 func TestUnsupportedFeaturesSayNotSupportedYet(t *testing.T) {
 	cases := map[string]*v1alpha1.Rollout{}
-	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{}})
-	cases["experiment"] = exp
+	weight := int32(10)
+	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{Templates: []v1alpha1.RolloutExperimentTemplate{
+		{Name: "c", SpecRef: v1alpha1.CanarySpecRef, Weight: &weight}}}})
+	exp.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{SMI: &v1alpha1.SMITrafficRouting{}}
+	cases["experiment template weight"] = exp
 	plugin := canaryRollout()
 	plugin.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Plugins: map[string]json.RawMessage{"acme/router": json.RawMessage(`{}`)}}
 	cases[`traffic router plugin "acme/router"`] = plugin

@@ -113,6 +113,7 @@ type rolloutContext struct {
 	pause     pauseContext
 	ars       currentAnalysisRuns
 	otherARs  []*v1alpha1.AnalysisRun
+	exs       experimentSet
 	bg        blueGreenContext
 	// stepPlugin is the canary plugin steps' state (stepplugin.go).
 	stepPlugin stepPluginContext

@@ -98,7 +98,9 @@ func (c *rolloutContext) validate() string {
 		case step.SetCanaryScale != nil && tr == nil:
 			return "spec.strategy.trafficRouting: Required value: SetCanaryScale requires TrafficRouting to be set"
 		case step.Experiment != nil:
-			return fmt.Sprintf("%s.experiment: %v", path, ErrNotSupported)
+			if msg := validateExperimentStep(path, step.Experiment, tr); msg != "" {
+				return msg
+			}
 		case step.Plugin != nil && c.r.opts.StepPlugins == nil:
 			return fmt.Sprintf("%s.plugin: %v (no step plugin answers configured)", path, ErrNotSupported)
 		}

@@ -151,6 +151,7 @@ func Run(s *Scenario, opts RunOptions) *Result {
 		}
 		if kind != ErrInput {
 			res.Report.Rollouts, res.Report.AnalysisRuns = summarize(r.h)
+			res.Report.Experiments = summarizeExperiments(r.h, false)
 		}
 	}
 	res.Report.NotModelled = r.notModelled

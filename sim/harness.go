@@ -55,16 +55,17 @@ type Backend interface {
 }
 
 // Reconcile-key kinds, in the order they are reconciled at one instant: the
-// cluster's own controllers first, then analysis, then rollouts.
+// cluster's own controllers first, then analysis, experiments, rollouts.
 const (
 	kindDeployment = iota
 	kindReplicaSet
 	kindJob
 	kindAnalysisRun
+	kindExperiment
 	kindRollout
 )
 
-var kindNames = []string{"Deployment", "ReplicaSet", "Job", "AnalysisRun", "Rollout"}
+var kindNames = []string{"Deployment", "ReplicaSet", "Job", "AnalysisRun", "Experiment", "Rollout"}
 
 type key struct {
 	kind      int
@@ -92,6 +93,7 @@ type Harness struct {
 	rec      *trace.Recorder
 	rollouts *controller.RolloutReconciler
 	analysis *controller.AnalysisRunReconciler
+	exps     *controller.ExperimentReconciler
 
 	dirty  map[key]bool
 	timers map[key]*engine.Event
@@ -159,6 +161,9 @@ func New(cfg Config) (*Harness, error) {
 		return nil, err
 	}
 	if h.analysis, err = controller.NewAnalysisRunReconciler(opts); err != nil {
+		return nil, err
+	}
+	if h.exps, err = controller.NewExperimentReconciler(opts); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -270,6 +275,11 @@ func (h *Harness) onChange(c cluster.Change) {
 		if o, ok := ownerName(obj, "Deployment"); ok {
 			mark(kindDeployment, c.Namespace, o)
 		}
+		if o, ok := ownerName(obj, "Experiment"); ok {
+			mark(kindExperiment, c.Namespace, o)
+		}
+	case "Experiment":
+		h.onExperimentChange(c, obj)
 	case "Pod":
 		if o, ok := ownerName(obj, "ReplicaSet"); ok {
 			mark(kindReplicaSet, c.Namespace, o)
@@ -287,6 +297,9 @@ func (h *Harness) onChange(c cluster.Change) {
 		}
 	case "AnalysisRun":
 		mark(kindAnalysisRun, c.Namespace, c.Name)
+		if o, ok := ownerName(obj, "Experiment"); ok {
+			h.onExperimentRunChange(c, o)
+		}
 		o, ok := ownerName(obj, "Rollout")
 		if !ok {
 			break
@@ -389,6 +402,8 @@ func (h *Harness) Settle() error {
 			err = h.sim.SyncJob(ctx, k.namespace, k.name)
 		case kindAnalysisRun:
 			res, err = h.analysis.Reconcile(ctx, req)
+		case kindExperiment:
+			res, err = h.exps.Reconcile(ctx, req)
 		case kindRollout:
 			res, err = h.rollouts.Reconcile(ctx, req)
 		}
