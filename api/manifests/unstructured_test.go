@@ -217,3 +217,12 @@ func TestKustomizeOtherKinds(t *testing.T) {
 		t.Errorf("kustomize's origin annotations were left on the object: %v", a)
 	}
 }
+
+// A group without a dot cannot be a CRD's: an error that says so.
+func TestUnknownGroupWithoutDot(t *testing.T) {
+	_, err := manifests.DecodeStrict("x.yaml", []byte("apiVersion: foo/v1\nkind: Bar\nmetadata: {name: b}\n"))
+	assertError(t, oneError(t, err), "x.yaml", 2, "kind", `unknown kind "Bar" (apiVersion foo/v1): not a Kubernetes built-in kind`)
+	if !strings.Contains(err.Error(), "a custom resource's apiVersion names a group with a dot (example.com/v1)") {
+		t.Errorf("no hint: %v", err)
+	}
+}
