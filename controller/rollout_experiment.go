@@ -378,19 +378,24 @@ func validateExperimentStep(path string, step *v1alpha1.RolloutExperimentStep, t
 			return fmt.Sprintf("%s: Invalid value: %d: Experiment template weight cannot be set unless TrafficRouting is enabled", field, *t.Weight)
 		case tr.ALB == nil && tr.SMI == nil && tr.Istio == nil && len(tr.Plugins) == 0:
 			return fmt.Sprintf("%s: Invalid value: %d: Experiment template weight is only available for TrafficRouting with SMI, ALB, Istio and Plugins at this time", field, *t.Weight)
-		default:
+		case !routesExperimentWeights(tr):
 			return fmt.Sprintf("%s: %v: experiment template weight", field, ErrNotSupported)
 		}
 	}
 	return ""
 }
 
+// routesExperimentWeights: the routers that send experiment templates their
+// weight (the additional destinations of SetWeight) in rollsim.
+func routesExperimentWeights(tr *v1alpha1.RolloutTrafficRouting) bool {
+	return tr.Istio != nil && tr.ALB == nil && tr.SMI == nil && len(tr.Plugins) == 0
+}
+
 // ExperimentWeightDestinations is the traffic a router sends to the
 // current experiment's template Services (Argo's
 // calculateWeightDestinationsFromExperiment): one destination per template
 // of the latest experiment step that has a weight, while that experiment is
-// Running. Not wired into a router yet: validate refuses template weights
-// ("not supported yet: experiment template weight").
+// Running.
 func ExperimentWeightDestinations(ro *v1alpha1.Rollout, current *v1alpha1.Experiment) []v1alpha1.WeightDestination {
 	step := currentExperimentStep(ro)
 	if step == nil || current == nil || current.Status.Phase != v1alpha1.AnalysisPhaseRunning {

@@ -107,9 +107,17 @@ func (c *rolloutContext) weightOnAbortOrStableRollback() int32 {
 }
 
 // experimentWeightDestinations are the running experiment's templates that
-// carry a weight (Argo's calculateWeightDestinationsFromExperiment). No
-// experiment runs yet in rollsim: none.
-func (c *rolloutContext) experimentWeightDestinations() []v1alpha1.WeightDestination { return nil }
+// carry a weight (Argo's calculateWeightDestinationsFromExperiment). Argo
+// reads the rollout's experiments before it routes; so does this.
+func (c *rolloutContext) experimentWeightDestinations() []v1alpha1.WeightDestination {
+	if currentExperimentStep(c.ro) == nil {
+		return nil
+	}
+	if err := c.loadExperiments(); err != nil {
+		return nil
+	}
+	return ExperimentWeightDestinations(c.ro, c.exs.current)
+}
 
 // reconcileTrafficRouting asks every router the rollout names to route as
 // planned, in Argo's order, and records the weights in
