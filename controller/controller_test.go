@@ -99,6 +99,7 @@ func TestUnsupportedFeaturesSayNotSupportedYet(t *testing.T) {
 	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{Templates: []v1alpha1.RolloutExperimentTemplate{
 		{Name: "c", SpecRef: v1alpha1.CanarySpecRef, Weight: &weight}}}})
 	exp.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{SMI: &v1alpha1.SMITrafficRouting{}}
+	exp.Spec.Strategy.Canary.StableService, exp.Spec.Strategy.Canary.CanaryService = "stable", "canary"
 	cases["experiment template weight"] = exp
 	plugin := canaryRollout()
 	plugin.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Plugins: map[string]json.RawMessage{"acme/router": json.RawMessage(`{}`)}}
