@@ -14,6 +14,40 @@ import (
 type Router struct {
 	d     trafficrouting.Deps
 	istio *v1alpha1.IstioTrafficRouting
+	// seen are the VirtualServices read or written in this reconcile (a
+	// Router lives for one): validation, the routes and the weights read
+	// each once.
+	seen map[string]*unstructured.Unstructured
+}
+
+// readVS is the VirtualService as this reconcile last read or wrote it.
+func (r *Router) readVS(ctx context.Context, v vsRef) (*unstructured.Unstructured, error) {
+	k := v.namespace + "/" + v.name
+	if vs, ok := r.seen[k]; ok {
+		return vs.DeepCopy(), nil
+	}
+	vs, err := Get(ctx, r.d.Client, KindVirtualService, v.namespace, v.name)
+	if err != nil {
+		return nil, err
+	}
+	if r.seen == nil {
+		r.seen = map[string]*unstructured.Unstructured{}
+	}
+	r.seen[k] = vs
+	return vs.DeepCopy(), nil
+}
+
+// updateVS writes a VirtualService and remembers what was written.
+func (r *Router) updateVS(ctx context.Context, v vsRef, vs *unstructured.Unstructured) error {
+	if err := r.d.Client.Update(ctx, vs); err != nil {
+		delete(r.seen, v.namespace+"/"+v.name)
+		return err
+	}
+	if r.seen == nil {
+		r.seen = map[string]*unstructured.Unstructured{}
+	}
+	r.seen[v.namespace+"/"+v.name] = vs.DeepCopy()
+	return nil
 }
 
 // New builds the Istio router for d.Rollout.
@@ -69,7 +103,7 @@ func (r *Router) refs() []vsRef {
 // getVS reads a VirtualService; not found is Argo's VirtualServiceNotFound
 // warning and the reconcile's error.
 func (r *Router) getVS(ctx context.Context, v vsRef) (*unstructured.Unstructured, error) {
-	vs, err := Get(ctx, r.d.Client, KindVirtualService, v.namespace, v.name)
+	vs, err := r.readVS(ctx, v)
 	if err != nil && isNotFound(err) {
 		r.d.Note("rollout", r.d.Rollout.Name, "event", "VirtualServiceNotFound", fmt.Sprintf("VirtualService `%s` not found", v.name))
 	}
@@ -94,7 +128,7 @@ func (r *Router) SetWeight(ctx context.Context, weight int32, additional ...v1al
 		if err := r.orderRoutes(next); err != nil {
 			return fmt.Errorf("[SetWeight] failed to order routes: %w", err)
 		}
-		if err := r.d.Client.Update(ctx, next); err != nil {
+		if err := r.updateVS(ctx, v, next); err != nil {
 			return err
 		}
 		r.d.Note("virtualservice", v.name, "event", "Updated VirtualService", fmt.Sprintf("VirtualService `%s` set to desiredWeight '%d'", v.name, weight))

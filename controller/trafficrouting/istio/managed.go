@@ -102,7 +102,7 @@ func (r *Router) eachVS(ctx context.Context, op string, change func(vsRef, *unst
 		if equalObjects(orig, vs) {
 			continue
 		}
-		if err := r.d.Client.Update(ctx, vs); err != nil {
+		if err := r.updateVS(ctx, v, vs); err != nil {
 			return fmt.Errorf("[%s] failed to update routes: %w", op, err)
 		}
 		r.d.Note("virtualservice", v.name, "event", "Updated VirtualService", msg)
@@ -115,7 +115,7 @@ func (r *Router) eachVS(ctx context.Context, op string, change func(vsRef, *unst
 func (r *Router) RemoveManagedRoutes(ctx context.Context) error {
 	cs := r.d.Rollout.Spec.Strategy.Canary
 	for _, v := range r.refs() {
-		vs, err := Get(ctx, r.d.Client, KindVirtualService, v.namespace, v.name)
+		vs, err := r.readVS(ctx, v)
 		if isNotFound(err) {
 			continue
 		}
@@ -146,7 +146,7 @@ func (r *Router) RemoveManagedRoutes(ctx context.Context) error {
 		if err := unstructured.SetNestedSlice(vs.Object, keep, "spec", kindHTTP); err != nil {
 			return err
 		}
-		if err := r.d.Client.Update(ctx, vs); err != nil {
+		if err := r.updateVS(ctx, v, vs); err != nil {
 			return fmt.Errorf("[RemoveManagedRoutes] failed to update kubernetes virtual service: %w", err)
 		}
 		r.d.Note("virtualservice", v.name, "event", "Updated VirtualService", fmt.Sprintf("VirtualService `%s` removed all managed routes.", v.name))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,14 +27,24 @@ const (
 	KindDestinationRule = "DestinationRule"
 )
 
+// lastVersion remembers, per kind, the version a Get last found an object
+// at, so the next Get tries it first: only a hint (every version is still
+// tried), so results do not depend on it.
+var lastVersion sync.Map // kind → version
+
 // Get reads an Istio object at the first version the cluster holds it.
 func Get(ctx context.Context, c client.Client, kind, namespace, name string) (*unstructured.Unstructured, error) {
 	var last error
-	for _, v := range Versions {
+	order := Versions
+	if v, ok := lastVersion.Load(kind); ok && v.(string) != Versions[0] {
+		order = append([]string{v.(string)}, Versions...)
+	}
+	for _, v := range order {
 		u := &unstructured.Unstructured{}
 		u.SetGroupVersionKind(schema.GroupVersionKind{Group: Group, Version: v, Kind: kind})
 		err := c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, u)
 		if err == nil {
+			lastVersion.Store(kind, v)
 			return u, nil
 		}
 		last = err

@@ -92,7 +92,7 @@ func (r *Router) ValidateReferences(ctx context.Context) (string, error) {
 		fp = base.Child("virtualServices", "name")
 	}
 	for _, v := range r.refs() {
-		vs, err := Get(ctx, r.d.Client, KindVirtualService, v.namespace, v.name)
+		vs, err := r.readVS(ctx, v)
 		if isNotFound(err) {
 			return field.Invalid(fp, v.name, fmt.Sprintf("virtualservices.%s %q not found", Group, v.name)).Error(), nil
 		}
