@@ -111,6 +111,11 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err != nil {
 		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Unable to resolve metric arguments: %v", err))
 	}
+	if err := analysis.ValidateMetrics(metrics); err != nil {
+		// Argo's reconcileAnalysisRun validates the resolved metrics before
+		// it measures anything.
+		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Analysis spec invalid: %v", err))
+	}
 	dryRun, err := analysis.DryRunMetrics(run.Spec.DryRun, metrics)
 	if err != nil {
 		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Analysis spec invalid: %v", err))
