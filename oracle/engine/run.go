@@ -176,7 +176,11 @@ func (e *Engine) run() (string, error) {
 			return ErrRun, err
 		}
 	}
-	e.t0 = e.Now()
+	// T+0 is the whole second at which the set-up settled: Argo's
+	// controllers react a few milliseconds after the cluster change that
+	// settled it (their rate limiter), rollsim's at that very instant, so
+	// actions and scripted answers count from the same second on both.
+	e.t0 = e.Now().Truncate(time.Second)
 	e.started = true
 
 	fired := 0
