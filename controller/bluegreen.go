@@ -899,4 +899,3 @@ func (c *rolloutContext) validateBlueGreen() string {
 	}
 	return ""
 }
-
