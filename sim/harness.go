@@ -136,8 +136,11 @@ func New(cfg Config) (*Harness, error) {
 	}
 	h.sim = cluster.NewSim(h.store.Client(), h, h.rec, cfg.Behavior, h.eng.Now)
 	h.sim.Enqueue = func(kind, ns, name string) {
-		if kind == "ReplicaSet" {
+		switch kind {
+		case "ReplicaSet":
 			h.dirty[key{kindReplicaSet, ns, name}] = true
+		case "Job":
+			h.dirty[key{kindJob, ns, name}] = true
 		}
 	}
 	var providers controller.ProviderFactory
