@@ -33,6 +33,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -570,6 +571,9 @@ func (e *Engine) resourceOf(obj runtime.Object) (schema.GroupVersionResource, *s
 		return gv("networking.k8s.io", "v1", "ingresses"), e.kstore, nil
 	case *appsv1.Deployment:
 		return gv("apps", "v1", "deployments"), e.kstore, nil
+	case *policyv1.PodDisruptionBudget:
+		// Stored only: no controller here reads it (rollsim accepts it too).
+		return gv("policy", "v1", "poddisruptionbudgets"), e.kstore, nil
 	}
 	return schema.GroupVersionResource{}, nil, fmt.Errorf("%T is not supported by the oracle", obj)
 }
