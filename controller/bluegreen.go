@@ -777,6 +777,9 @@ func (c *rolloutContext) syncStatusBlueGreen() error {
 		st.BlueGreen.PostPromotionAnalysisRunStatus = nil
 		st.BlueGreen.ScaleUpPreviewCheckPoint = false
 		c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
+	} else if ro.Status.CurrentPodHash == "" && c.newRS != nil {
+		// Argo's setRolloutRevision: the first revision too.
+		c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
 	}
 	if ro.Status.PromoteFull || c.isRollbackWithinWindow() {
 		c.pause.clearAll = true

@@ -593,7 +593,8 @@ func (c *rolloutContext) syncStatus() error {
 			n := stepCount
 			st.CurrentStepIndex = &n
 		}
-		if ro.Status.CurrentPodHash != "" && ro.Status.CurrentPodHash != st.CurrentPodHash {
+		if ro.Status.CurrentPodHash != st.CurrentPodHash {
+			// Argo's setRolloutRevision: every new revision, the first too.
 			c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
 		}
 		return c.persist(&st)
@@ -625,6 +626,7 @@ func (c *rolloutContext) syncStatus() error {
 		idx = &n
 		st.Canary.CurrentStepAnalysisRunStatus = nil
 		c.note("rollout", ro.Name, "step", "RolloutStepCompleted", fmt.Sprintf("Rollout step %d/%d completed (%s)", n, stepCount, StepString(*step)))
+		c.stepCompleted = true
 		c.pause.remove = append(c.pause.remove, v1alpha1.PauseReasonCanaryPauseStep)
 	}
 	st.CurrentStepIndex = idx
@@ -707,9 +709,15 @@ func (c *rolloutContext) persist(st *v1alpha1.RolloutStatus) error {
 	if ro.Status.Abort != st.Abort && !st.Abort {
 		c.note("rollout", ro.Name, "event", "AbortCleared", "status.abort removed")
 	}
-	if ro.Status.CurrentStepIndex != nil && st.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex != *st.CurrentStepIndex &&
-		*st.CurrentStepIndex != *ro.Status.CurrentStepIndex+1 {
-		c.note("rollout", ro.Name, "step", "StepIndex", fmt.Sprintf("step index %d → %d", *ro.Status.CurrentStepIndex, *st.CurrentStepIndex))
+	// Every change of the step index Argo writes is recorded, except a step
+	// completion (its RolloutStepCompleted note says it): unset → 0, and
+	// jumps such as 1 → 2 on a rollback to the stable ReplicaSet.
+	if prev, cur := ro.Status.CurrentStepIndex, st.CurrentStepIndex; cur != nil && (prev == nil || *prev != *cur) && !c.stepCompleted {
+		from := "nil"
+		if prev != nil {
+			from = fmt.Sprint(*prev)
+		}
+		c.note("rollout", ro.Name, "step", "StepIndex", fmt.Sprintf("step index %s → %d", from, *cur))
 	}
 	if equalStatus(&ro.Status, st) {
 		c.requeueStuckRollout(st)

@@ -100,6 +100,9 @@ type rolloutContext struct {
 	r   *RolloutReconciler
 	ctx context.Context
 	ro  *v1alpha1.Rollout
+	// stepCompleted: this reconcile completed the current step (its
+	// RolloutStepCompleted note records the index change).
+	stepCompleted bool
 
 	newHash  string
 	newRS    *appsv1.ReplicaSet
