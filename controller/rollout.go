@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
@@ -13,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
@@ -28,7 +30,7 @@ const (
 	LabelStepIndex              = "step-index"
 
 	actorRollout     = "rollout-controller"
-	invalidSpecRetry = 20 * time.Second
+	invalidRetryCap = 10 * time.Second
 )
 
 // ErrNotSupported marks a feature rollsim does not simulate yet. It becomes
@@ -38,6 +40,36 @@ var ErrNotSupported = errors.New("not supported yet")
 // RolloutReconciler reconciles argoproj.io/v1alpha1 Rollouts.
 type RolloutReconciler struct {
 	opts Options
+	// invalid counts each rollout's consecutive invalid reconciles, for
+	// the retry schedule of Argo's rate limiter (invalidRetry).
+	mu      sync.Mutex
+	invalid map[types.NamespacedName]int
+}
+
+// invalidRetry is when an invalid rollout is retried: Argo's sync returns
+// the validation error and its workqueue re-adds the rollout through
+// DefaultArgoRolloutsRateLimiter, 1 ms doubled per consecutive failure and
+// capped at 10 s (reset by a sync that succeeds). Argo has no
+// AnalysisTemplate event handler, so a template that appears later is only
+// seen at such a retry.
+func (r *RolloutReconciler) invalidRetry(ro *v1alpha1.Rollout) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
+	n := r.invalid[k]
+	r.invalid[k] = n + 1
+	if n >= 14 { // 2^14 ms > 10 s
+		return invalidRetryCap
+	}
+	return min(time.Millisecond<<n, invalidRetryCap)
+}
+
+// validAgain forgets a rollout's failures (Argo's Forget after a sync that
+// succeeds).
+func (r *RolloutReconciler) validAgain(ro *v1alpha1.Rollout) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.invalid, types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name})
 }
 
 // NewRolloutReconciler validates opts and returns a reconciler.
@@ -45,7 +77,7 @@ func NewRolloutReconciler(opts Options) (*RolloutReconciler, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &RolloutReconciler{opts: opts}, nil
+	return &RolloutReconciler{opts: opts, invalid: map[types.NamespacedName]int{}}, nil
 }
 
 var _ reconcile.Reconciler = (*RolloutReconciler)(nil)
@@ -230,6 +262,7 @@ func (c *rolloutContext) run() error {
 	if msg := c.validate(); msg != "" {
 		return c.invalidSpec(msg)
 	}
+	c.r.validAgain(ro)
 	if cond := getCondition(ro.Status.Conditions, v1alpha1.InvalidSpec); cond != nil {
 		c.note("rollout", ro.Name, "condition", "InvalidSpec", "spec is valid again")
 	}
@@ -361,7 +394,7 @@ func (c *rolloutContext) invalidSpec(msg string) error {
 	if err := c.patchStatus(st); err != nil {
 		return err
 	}
-	c.enqueueAfter(invalidSpecRetry)
+	c.enqueueAfter(c.r.invalidRetry(ro))
 	return nil
 }
 

@@ -290,16 +290,14 @@ func (h *Harness) onChange(c cluster.Change) {
 		if phaseChanged {
 			mark(kindRollout, c.Namespace, o)
 		}
-	case "Service", "Ingress", "AnalysisTemplate":
+	case "Service", "Ingress":
 		for k := range h.known {
 			if k.namespace == c.Namespace {
 				h.dirty[k] = true
 			}
 		}
-	case "ClusterAnalysisTemplate":
-		for k := range h.known {
-			h.dirty[k] = true
-		}
+		// AnalysisTemplates re-queue nothing: Argo has no event handler for
+		// them (a rollout waiting for one retries on its rate limiter).
 	}
 }
 
