@@ -29,7 +29,7 @@ const (
 	LabelRolloutType            = "rollout-type"
 	LabelStepIndex              = "step-index"
 
-	actorRollout     = "rollout-controller"
+	actorRollout    = "rollout-controller"
 	invalidRetryCap = 10 * time.Second
 )
 
