@@ -729,12 +729,15 @@ func (c *rolloutContext) persist(st *v1alpha1.RolloutStatus) error {
 // isScalingEvent: the desired-replicas annotation of the new or stable
 // ReplicaSet differs from spec.replicas.
 func (c *rolloutContext) isScalingEvent() bool {
-	if c.newRS == nil || c.templateOrStepsChanged() {
+	if c.newRS == nil {
 		return false
 	}
 	want := strconv.Itoa(int(replicas.Replicas(c.ro)))
 	for _, rs := range []*appsv1.ReplicaSet{c.newRS, c.stableRS} {
-		if rs == nil {
+		// Only active ReplicaSets count (Argo's FilterActiveReplicaSets):
+		// a new ReplicaSet just created at 0 does not, so a template and
+		// replicas changed together are a scaling event first.
+		if rs == nil || replicas.RSReplicas(rs) == 0 {
 			continue
 		}
 		if v, ok := rs.Annotations[AnnotationDesiredReplicas]; ok && v != want {
@@ -772,6 +775,9 @@ func (c *rolloutContext) syncReplicasOnly() error {
 	st.HPAReplicas = sumReplicas(c.allRSs, statusReplicas)
 	st.Selector = metav1.FormatLabelSelector(c.ro.Spec.Selector)
 	st.StableRS = c.ro.Status.StableRS
+	// Argo persists the old status here: with a template change in the same
+	// update the next sync sees the new pod hash and resets the steps.
+	st.CurrentPodHash = c.ro.Status.CurrentPodHash
 	st.CurrentStepHash = c.ro.Status.CurrentStepHash
 	st.CurrentStepIndex = c.ro.Status.CurrentStepIndex
 	st.Canary = c.ro.Status.Canary
