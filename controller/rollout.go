@@ -272,6 +272,9 @@ func (c *rolloutContext) run() error {
 	if err := c.checkPausedConditions(); err != nil {
 		return err
 	}
+	if err := c.releaseServices(); err != nil {
+		return err
+	}
 	if c.isScalingEvent() {
 		return c.syncReplicasOnly()
 	}
