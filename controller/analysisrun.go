@@ -111,6 +111,11 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	if err != nil {
 		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Unable to resolve metric arguments: %v", err))
 	}
+	if err := analysis.ValidateMetrics(metrics); err != nil {
+		// Argo's reconcileAnalysisRun validates the resolved metrics before
+		// it measures anything.
+		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Analysis spec invalid: %v", err))
+	}
 	dryRun, err := analysis.DryRunMetrics(run.Spec.DryRun, metrics)
 	if err != nil {
 		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Analysis spec invalid: %v", err))
@@ -118,6 +123,10 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	retention, err := analysis.MeasurementRetentionLimits(run.Spec.MeasurementRetention, metrics)
 	if err != nil {
 		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Analysis spec invalid: %v", err))
+	}
+	measuredMetrics, err := r.measuredMetrics(ctx, run, metrics)
+	if err != nil {
+		return reconcile.Result{}, r.fail(ctx, orig, run, fmt.Sprintf("Unable to resolve metric arguments: %v", err))
 	}
 	terminating := analysis.IsTerminating(run)
 	// Due times are compared with the precise clock (as Argo's time.Now);
@@ -130,7 +139,7 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 	// measured: a completed measurement was recorded, which always moves
 	// one of the metric's counters, so the status changed for sure.
 	measured := false
-	for _, metric := range metrics {
+	for mi, metric := range metrics {
 		idx := analysis.FindResult(run, metric.Name)
 		var result *v1alpha1.MetricResult
 		if idx >= 0 {
@@ -148,6 +157,8 @@ func (r *AnalysisRunReconciler) Reconcile(ctx context.Context, req reconcile.Req
 			result = &run.Status.MetricResults[len(run.Status.MetricResults)-1]
 		}
 		var m v1alpha1.Measurement
+		// The provider measures the metric with the secrets' values.
+		metric := measuredMetrics[mi]
 		provider, perr := r.opts.Providers.NewProvider(ctx, RunContext{Run: run, Metric: metric})
 		switch {
 		case perr != nil && resume:

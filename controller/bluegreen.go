@@ -736,6 +736,9 @@ func (c *rolloutContext) syncStatusBlueGreen() error {
 		st.BlueGreen.PostPromotionAnalysisRunStatus = nil
 		st.BlueGreen.ScaleUpPreviewCheckPoint = false
 		c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
+	} else if ro.Status.CurrentPodHash == "" && c.newRS != nil {
+		// Argo's setRolloutRevision: the first revision too.
+		c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
 	}
 	if ro.Status.PromoteFull || c.isRollbackWithinWindow() {
 		c.pause.clearAll = true
@@ -846,43 +849,8 @@ func (c *rolloutContext) validateBlueGreen() string {
 		if a.ra == nil {
 			continue
 		}
-		if msg := c.validatePromotionTemplates("spec.strategy.blueGreen."+a.field+".templates", a.ra.Templates); msg != "" {
+		if msg := c.validateAnalysis("spec.strategy.blueGreen."+a.field+".templates", a.ra, false); msg != "" {
 			return msg
-		}
-	}
-	return ""
-}
-
-// validatePromotionTemplates: the templates exist and none has a metric that
-// runs indefinitely.
-func (c *rolloutContext) validatePromotionTemplates(path string, refs []v1alpha1.AnalysisTemplateRef) string {
-	for _, ref := range refs {
-		var metrics []v1alpha1.Metric
-		kind := "AnalysisTemplate"
-		var err error
-		if ref.IsClusterScope() {
-			kind = "ClusterAnalysisTemplate"
-			var t *v1alpha1.ClusterAnalysisTemplate
-			if t, err = c.getClusterTemplate(ref.TemplateName); err == nil {
-				metrics = t.Spec.Metrics
-			}
-		} else {
-			var t *v1alpha1.AnalysisTemplate
-			if t, err = c.getTemplate(ref.TemplateName); err == nil {
-				metrics = t.Spec.Metrics
-			}
-		}
-		if apierrors.IsNotFound(err) {
-			return fmt.Sprintf("%s: Invalid value: %q: %s '%s' not found", path, ref.TemplateName, kind, ref.TemplateName)
-		}
-		if err != nil {
-			return err.Error()
-		}
-		for i := range metrics {
-			if metrics[i].EffectiveCount() == nil {
-				return fmt.Sprintf("%s: Invalid value: %q: AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s",
-					path, ref.TemplateName, ref.TemplateName, metrics[i].Name, metrics[i].Count)
-			}
 		}
 	}
 	return ""

@@ -619,7 +619,8 @@ func (c *rolloutContext) syncStatus() error {
 			n := stepCount
 			st.CurrentStepIndex = &n
 		}
-		if ro.Status.CurrentPodHash != "" && ro.Status.CurrentPodHash != st.CurrentPodHash {
+		if ro.Status.CurrentPodHash != st.CurrentPodHash {
+			// Argo's setRolloutRevision: every new revision, the first too.
 			c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
 		}
 		return c.persist(&st)
@@ -651,6 +652,7 @@ func (c *rolloutContext) syncStatus() error {
 		idx = &n
 		st.Canary.CurrentStepAnalysisRunStatus = nil
 		c.note("rollout", ro.Name, "step", "RolloutStepCompleted", fmt.Sprintf("Rollout step %d/%d completed (%s)", n, stepCount, StepString(*step)))
+		c.stepCompleted = true
 		c.pause.remove = append(c.pause.remove, v1alpha1.PauseReasonCanaryPauseStep)
 	}
 	st.CurrentStepIndex = idx
@@ -736,9 +738,15 @@ func (c *rolloutContext) persist(st *v1alpha1.RolloutStatus) error {
 	if ro.Status.Abort != st.Abort && !st.Abort {
 		c.note("rollout", ro.Name, "event", "AbortCleared", "status.abort removed")
 	}
-	if ro.Status.CurrentStepIndex != nil && st.CurrentStepIndex != nil && *ro.Status.CurrentStepIndex != *st.CurrentStepIndex &&
-		*st.CurrentStepIndex != *ro.Status.CurrentStepIndex+1 {
-		c.note("rollout", ro.Name, "step", "StepIndex", fmt.Sprintf("step index %d → %d", *ro.Status.CurrentStepIndex, *st.CurrentStepIndex))
+	// Every change of the step index Argo writes is recorded, except a step
+	// completion (its RolloutStepCompleted note says it): unset → 0, and
+	// jumps such as 1 → 2 on a rollback to the stable ReplicaSet.
+	if prev, cur := ro.Status.CurrentStepIndex, st.CurrentStepIndex; cur != nil && (prev == nil || *prev != *cur) && !c.stepCompleted {
+		from := "nil"
+		if prev != nil {
+			from = fmt.Sprint(*prev)
+		}
+		c.note("rollout", ro.Name, "step", "StepIndex", fmt.Sprintf("step index %s → %d", from, *cur))
 	}
 	if equalStatus(&ro.Status, st) {
 		c.requeueStuckRollout(st)
@@ -750,12 +758,15 @@ func (c *rolloutContext) persist(st *v1alpha1.RolloutStatus) error {
 // isScalingEvent: the desired-replicas annotation of the new or stable
 // ReplicaSet differs from spec.replicas.
 func (c *rolloutContext) isScalingEvent() bool {
-	if c.newRS == nil || c.templateOrStepsChanged() {
+	if c.newRS == nil {
 		return false
 	}
 	want := strconv.Itoa(int(replicas.Replicas(c.ro)))
 	for _, rs := range []*appsv1.ReplicaSet{c.newRS, c.stableRS} {
-		if rs == nil {
+		// Only active ReplicaSets count (Argo's FilterActiveReplicaSets):
+		// a new ReplicaSet just created at 0 does not, so a template and
+		// replicas changed together are a scaling event first.
+		if rs == nil || replicas.RSReplicas(rs) == 0 {
 			continue
 		}
 		if v, ok := rs.Annotations[AnnotationDesiredReplicas]; ok && v != want {
@@ -793,6 +804,9 @@ func (c *rolloutContext) syncReplicasOnly() error {
 	st.HPAReplicas = sumReplicas(c.allRSs, statusReplicas)
 	st.Selector = metav1.FormatLabelSelector(c.ro.Spec.Selector)
 	st.StableRS = c.ro.Status.StableRS
+	// Argo persists the old status here: with a template change in the same
+	// update the next sync sees the new pod hash and resets the steps.
+	st.CurrentPodHash = c.ro.Status.CurrentPodHash
 	st.CurrentStepHash = c.ro.Status.CurrentStepHash
 	st.CurrentStepIndex = c.ro.Status.CurrentStepIndex
 	st.Canary = c.ro.Status.Canary

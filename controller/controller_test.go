@@ -76,8 +76,8 @@ func TestMissingServiceIsInvalidSpec(t *testing.T) {
 		!strings.Contains(got.Status.Message, "missing-svc") {
 		t.Fatalf("phase %s message %q", got.Status.Phase, got.Status.Message)
 	}
-	if res.RequeueAfter != invalidSpecRetry {
-		t.Fatalf("requeue %s, want %s", res.RequeueAfter, invalidSpecRetry)
+	if res.RequeueAfter != time.Millisecond {
+		t.Fatalf("requeue %s, want 1ms (the rate limiter's first retry)", res.RequeueAfter)
 	}
 	found := false
 	for _, n := range *rec {

@@ -204,6 +204,14 @@ func (p *JobProvider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, _ v
 	if m.Phase.Completed() {
 		return m
 	}
+	msg, err := p.jobPodsError(ctx, run, job)
+	if err != nil {
+		return markError(m, err, now)
+	}
+	if msg != "" {
+		m.FinishedAt, m.Phase, m.Message = &t, v1alpha1.AnalysisPhaseInconclusive, msg
+		return m
+	}
 	precise := p.Clock.Now().UTC()
 	elapsed := precise.Sub(m.StartedAt.Time)
 	delay := time.Duration(math.Sqrt(2*elapsed.Seconds()) * float64(time.Second))

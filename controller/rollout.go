@@ -7,6 +7,7 @@ import (
 	"maps"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
@@ -15,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 )
@@ -29,8 +31,8 @@ const (
 	LabelRolloutType            = "rollout-type"
 	LabelStepIndex              = "step-index"
 
-	actorRollout     = "rollout-controller"
-	invalidSpecRetry = 20 * time.Second
+	actorRollout    = "rollout-controller"
+	invalidRetryCap = 10 * time.Second
 )
 
 // ErrNotSupported marks a feature rollsim does not simulate yet. It becomes
@@ -40,6 +42,36 @@ var ErrNotSupported = trafficrouting.ErrNotSupported
 // RolloutReconciler reconciles argoproj.io/v1alpha1 Rollouts.
 type RolloutReconciler struct {
 	opts Options
+	// invalid counts each rollout's consecutive invalid reconciles, for
+	// the retry schedule of Argo's rate limiter (invalidRetry).
+	mu      sync.Mutex
+	invalid map[types.NamespacedName]int
+}
+
+// invalidRetry is when an invalid rollout is retried: Argo's sync returns
+// the validation error and its workqueue re-adds the rollout through
+// DefaultArgoRolloutsRateLimiter, 1 ms doubled per consecutive failure and
+// capped at 10 s (reset by a sync that succeeds). Argo has no
+// AnalysisTemplate event handler, so a template that appears later is only
+// seen at such a retry.
+func (r *RolloutReconciler) invalidRetry(ro *v1alpha1.Rollout) time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
+	n := r.invalid[k]
+	r.invalid[k] = n + 1
+	if n >= 14 { // 2^14 ms > 10 s
+		return invalidRetryCap
+	}
+	return min(time.Millisecond<<n, invalidRetryCap)
+}
+
+// validAgain forgets a rollout's failures (Argo's Forget after a sync that
+// succeeds).
+func (r *RolloutReconciler) validAgain(ro *v1alpha1.Rollout) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.invalid, types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name})
 }
 
 // NewRolloutReconciler validates opts and returns a reconciler.
@@ -47,7 +79,7 @@ func NewRolloutReconciler(opts Options) (*RolloutReconciler, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return &RolloutReconciler{opts: opts}, nil
+	return &RolloutReconciler{opts: opts, invalid: map[types.NamespacedName]int{}}, nil
 }
 
 var _ reconcile.Reconciler = (*RolloutReconciler)(nil)
@@ -102,6 +134,9 @@ type rolloutContext struct {
 	r   *RolloutReconciler
 	ctx context.Context
 	ro  *v1alpha1.Rollout
+	// stepCompleted: this reconcile completed the current step (its
+	// RolloutStepCompleted note records the index change).
+	stepCompleted bool
 
 	newHash  string
 	newRS    *appsv1.ReplicaSet
@@ -234,6 +269,7 @@ func (c *rolloutContext) run() error {
 	if msg := c.validate(); msg != "" {
 		return c.invalidSpec(msg)
 	}
+	c.r.validAgain(ro)
 	if cond := getCondition(ro.Status.Conditions, v1alpha1.InvalidSpec); cond != nil {
 		c.note("rollout", ro.Name, "condition", "InvalidSpec", "spec is valid again")
 	}
@@ -241,6 +277,9 @@ func (c *rolloutContext) run() error {
 		return err
 	}
 	if err := c.checkPausedConditions(); err != nil {
+		return err
+	}
+	if err := c.releaseServices(); err != nil {
 		return err
 	}
 	if c.isScalingEvent() {
@@ -367,7 +406,7 @@ func (c *rolloutContext) invalidSpec(msg string) error {
 	if err := c.patchStatus(st); err != nil {
 		return err
 	}
-	c.enqueueAfter(invalidSpecRetry)
+	c.enqueueAfter(c.r.invalidRetry(ro))
 	return nil
 }
 

@@ -336,3 +336,18 @@ func (c *rolloutContext) deleteAnalysisRunsOf(rs *appsv1.ReplicaSet) error {
 	}
 	return nil
 }
+
+// unboundedTemplateMessage is Argo's InvalidSpec message for a step or
+// pre/post-promotion template that does not resolve with placeholders for
+// its run-time args, or that has a metric running indefinitely once
+// resolved; "" when the template is fine.
+func unboundedTemplateMessage(path, name string, spec v1alpha1.AnalysisTemplateSpec) string {
+	metric, count, found, err := analysis.UnboundedMetric(spec)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("%s: Invalid value: %q: AnalysisTemplate %s: %v", path, name, name, err)
+	case found:
+		return fmt.Sprintf("%s: Invalid value: %q: AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", path, name, name, metric, count)
+	}
+	return ""
+}

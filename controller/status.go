@@ -330,7 +330,12 @@ func (c *rolloutContext) calculateConditions(st *v1alpha1.RolloutStatus) {
 	if st.StableRS != "" && st.StableRS == st.CurrentPodHash {
 		completed = corev1.ConditionTrue
 	}
-	setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutCompleted, Status: completed, Reason: reasonRolloutCompleted, Message: "Rollout completed update to revision"}, now)
+	if setCondition(st, v1alpha1.RolloutCondition{Type: v1alpha1.RolloutCompleted, Status: completed, Reason: reasonRolloutCompleted, Message: "Rollout completed update to revision"}, now) &&
+		completed == corev1.ConditionFalse {
+		// Argo's calculateRolloutConditions: the Completed condition turning
+		// False (a new update started).
+		c.note("rollout", ro.Name, "event", "RolloutNotCompleted", fmt.Sprintf("Rollout not completed, started update to revision %d (%s)", revisionOf(c.newRS), st.CurrentPodHash))
+	}
 	if !aborted {
 		pausedStatus := corev1.ConditionFalse
 		if paused {

@@ -211,16 +211,7 @@ func (c *rolloutContext) validateAnalysis(path string, ra *v1alpha1.RolloutAnaly
 
 func (c *rolloutContext) validateTemplate(path, name string, spec v1alpha1.AnalysisTemplateSpec, background bool) string {
 	if !background {
-		for _, m := range spec.Metrics {
-			if _, unbounded := analysis.EffectiveCount(m); unbounded {
-				count := "<nil>"
-				if m.Count != nil {
-					count = m.Count.String()
-				}
-				return fmt.Sprintf("%s: Invalid value: %q: AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", path, name, name, m.Name, count)
-			}
-		}
-		return ""
+		return unboundedTemplateMessage(path, name, spec)
 	}
 	cs := c.ro.Spec.Strategy.Canary
 	for _, arg := range spec.Args {

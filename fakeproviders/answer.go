@@ -536,13 +536,15 @@ type source interface {
 }
 
 type scriptSource struct {
-	s     Script
-	t0    time.Time
+	s Script
+	// t0 is T+0; zero while it is not known yet (the scenario's set-up),
+	// when every instant is before T+0.
+	t0    func() time.Time
 	rand  *rand.Rand
 	steps []time.Duration
 }
 
-func newScriptSource(s Script, t0 time.Time, r *rand.Rand) (*scriptSource, error) {
+func newScriptSource(s Script, t0 func() time.Time, r *rand.Rand) (*scriptSource, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -561,7 +563,7 @@ func (src *scriptSource) shape() string { return src.s.Shape }
 func (src *scriptSource) field() string { return src.s.Field }
 
 func (src *scriptSource) at(t time.Time) (sample, error) {
-	off := t.Sub(src.t0)
+	off := sinceT0(t, src.t0())
 	var smp sample
 	switch {
 	case src.s.Ramp != nil:
@@ -618,6 +620,16 @@ func (src *scriptSource) ramp(off time.Duration) float64 {
 	}
 	frac := float64(off-start) / float64(over)
 	return from + (to-from)*frac
+}
+
+// sinceT0 is t's offset from T+0. Before T+0 is known (t0 zero: the
+// set-up), every instant is before it: the offset is negative, so a script
+// answers as before its first step (steps: the first step, ramp: from).
+func sinceT0(t, t0 time.Time) time.Duration {
+	if t0.IsZero() {
+		return -time.Nanosecond
+	}
+	return t.Sub(t0)
 }
 
 func outcomeSample(o Outcome) sample {

@@ -11,7 +11,8 @@ import (
 type Call struct {
 	// Seq numbers the calls from 1 in the order they were made.
 	Seq int `json:"seq"`
-	// Offset is the virtual time of the call since T+0 (whole seconds).
+	// Offset is the virtual time of the call since T+0 (whole seconds);
+	// negative for a call made during the set-up, before T+0.
 	Offset time.Duration `json:"offset"`
 	// Run is the AnalysisRun as namespace/name.
 	Run    string `json:"run"`
@@ -57,21 +58,39 @@ func (c Call) String() string {
 // is ready; it is safe for concurrent use.
 type CallLog struct {
 	mu    sync.Mutex
+	t0    time.Time
 	calls []Call
+	ats   []time.Time // each call's virtual time, for its Offset
 }
 
-func (l *CallLog) add(c Call) {
+// setT0 sets T+0, the origin of every call's Offset (calls recorded before
+// it is known get theirs then).
+func (l *CallLog) setT0(t0 time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.t0 = t0
+}
+
+func (l *CallLog) add(c Call, at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	c.Seq = len(l.calls) + 1
 	l.calls = append(l.calls, c)
+	l.ats = append(l.ats, at)
 }
 
-// Calls returns a copy of the recorded calls.
+// Calls returns a copy of the recorded calls, with offsets from T+0 (zero
+// while T+0 is not known).
 func (l *CallLog) Calls() []Call {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return append([]Call(nil), l.calls...)
+	out := append([]Call(nil), l.calls...)
+	for i := range out {
+		if !l.t0.IsZero() && !l.ats[i].IsZero() {
+			out[i].Offset = l.ats[i].Sub(l.t0)
+		}
+	}
+	return out
 }
 
 // String is one line per call.

@@ -77,7 +77,10 @@ type Factory struct {
 	Templates []Template
 	// Traffic serves traffic answers (may be nil if there are none).
 	Traffic Traffic
-	// Clock is the virtual clock; T0 is the scenario's T+0.
+	// Clock is the virtual clock; T0 is the scenario's T+0, the origin of
+	// steps and ramps and of the call log's offsets. Left zero while it is
+	// not known yet (a scenario's set-up): every instant is then before
+	// T+0. Set it with SetT0 once known.
 	Clock interface{ Now() time.Time }
 	T0    time.Time
 	// Rand is the scenario's single random source (noise).
@@ -99,6 +102,19 @@ var _ controller.ProviderFactory = (*Factory)(nil)
 var ErrNoAnswer = errors.New("no answer in the scenario")
 
 func (f *Factory) now() time.Time { return f.Clock.Now().UTC().Truncate(time.Second) }
+
+func (f *Factory) t0() time.Time { return f.T0 }
+
+// SetT0 sets T+0 once it is known (a scenario's runner calls it when the
+// set-up is done): scripts answer by the offset from it from then on, and
+// the call log's offsets, including those of calls made before, count
+// from it.
+func (f *Factory) SetT0(t0 time.Time) {
+	f.T0 = t0
+	if f.Log != nil {
+		f.Log.setT0(t0)
+	}
+}
 
 // NewProvider implements controller.ProviderFactory. An error becomes an
 // Error measurement in the reconciler.
@@ -152,9 +168,9 @@ func (f *Factory) source(run *v1alpha1.AnalysisRun, key string, a Answer, kind s
 		if err != nil {
 			return nil, err
 		}
-		return newScriptSource(s, f.T0, f.Rand)
+		return newScriptSource(s, f.t0, f.Rand)
 	default:
-		return newScriptSource(*a.Script, f.T0, f.Rand)
+		return newScriptSource(*a.Script, f.t0, f.Rand)
 	}
 }
 

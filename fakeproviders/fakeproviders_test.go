@@ -813,3 +813,40 @@ func TestNumberJSON(t *testing.T) {
 		}
 	}
 }
+
+// A scenario's set-up runs before T+0 is known: scripts answer as before
+// their first step (steps: the first, ramp: from), and once SetT0 is called
+// they answer by the offset from it; the call log's offsets count from T+0,
+// negative for the set-up's calls.
+func TestScriptsFollowT0SetLater(t *testing.T) {
+	f, clk := newFactory(t, `
+rate: {script: {steps: [{at: 0s, value: 1}, {at: 2m, value: 2}, {at: 4m, value: 3}]}}
+lat: {script: {ramp: {from: 10, to: 20, start: 1m, over: 2m}}}
+`)
+	f.T0 = time.Time{}
+	rate, lat := prom("rate"), prom("lat")
+	clk.at(-time.Hour) // the set-up, an hour before T+0
+	expectPhase(t, measure(t, f, rate), v1alpha1.AnalysisPhaseSuccessful, "[1]")
+	expectPhase(t, measure(t, f, lat), v1alpha1.AnalysisPhaseSuccessful, "[10]")
+	f.SetT0(t0)
+	for _, c := range []struct {
+		at        time.Duration
+		rate, lat string
+	}{
+		{0, "[1]", "[10]"}, {90 * time.Second, "[1]", "[12.5]"}, {2 * time.Minute, "[2]", "[15]"},
+		{3*time.Minute + 500*time.Millisecond, "[2]", "[20]"}, {10 * time.Minute, "[3]", "[20]"},
+	} {
+		clk.at(c.at)
+		expectPhase(t, measure(t, f, rate), v1alpha1.AnalysisPhaseSuccessful, c.rate)
+		expectPhase(t, measure(t, f, lat), v1alpha1.AnalysisPhaseSuccessful, c.lat)
+	}
+	var offsets []time.Duration
+	for _, c := range f.Log.Calls() {
+		offsets = append(offsets, c.Offset)
+	}
+	want := []time.Duration{-time.Hour, -time.Hour, 0, 0, 90 * time.Second, 90 * time.Second, 2 * time.Minute, 2 * time.Minute,
+		3 * time.Minute, 3 * time.Minute, 10 * time.Minute, 10 * time.Minute}
+	if !reflect.DeepEqual(offsets, want) {
+		t.Fatalf("call offsets %v, want %v", offsets, want)
+	}
+}

@@ -796,8 +796,12 @@ func (p *provider) logCall(run *v1alpha1.AnalysisRun, metric v1alpha1.Metric, op
 		Op: op, Kind: p.kind, Metric: metric.Name, Answer: p.key, Query: query,
 		Phase: string(m.Phase), Value: m.Value,
 	}
+	var at time.Time
 	if p.f.Clock != nil {
-		c.Offset = p.f.now().Sub(p.f.T0)
+		at = p.f.now()
+		if !p.f.T0.IsZero() {
+			p.f.Log.setT0(p.f.T0)
+		}
 	}
 	if run != nil {
 		c.Run = run.Namespace + "/" + run.Name
@@ -805,7 +809,7 @@ func (p *provider) logCall(run *v1alpha1.AnalysisRun, metric v1alpha1.Metric, op
 	if m.Phase == v1alpha1.AnalysisPhaseError {
 		c.Error = m.Message
 	}
-	p.f.Log.add(c)
+	p.f.Log.add(c, at)
 }
 
 // describeQuery is the query a provider sends, as the call log shows it.

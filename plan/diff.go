@@ -20,7 +20,7 @@ var (
 	fromTo      = regexp.MustCompile(`^(-?\d+) → (-?\d+)`)
 	stepIndex   = regexp.MustCompile(`step index (?:\S+) → (\d+)`)
 	stepDone    = regexp.MustCompile(`Rollout step (\d+)/\d+ completed`)
-	weightTo    = regexp.MustCompile(`updated from \d+ to (\d+)`)
+	weightTo    = regexp.MustCompile(`updated (?:from \d+ )?to (\d+)`)
 	selectorTo  = regexp.MustCompile(`to '([^']*)'`)
 	pauseCause  = regexp.MustCompile(`^Rollout is paused \((\w+)\)`)
 	terminalRun = map[string]bool{"AnalysisRunSuccessful": true, "AnalysisRunFailed": true, "AnalysisRunError": true,
@@ -76,8 +76,15 @@ func Decisions(tl []Record) []Decision {
 				add(r, "step "+r.Object, m[1])
 			}
 		case "weight":
+			// Argo's first weight event has no "from" ("Traffic weight
+			// updated to 0"). Every rollout starts at weight 0, so a first
+			// "to 0" is no change.
 			if m := weightTo.FindStringSubmatch(r.Detail); m != nil {
-				add(r, "weight "+r.Object, m[1])
+				stream := "weight " + r.Object
+				if _, ok := last[stream]; !ok {
+					last[stream] = "0"
+				}
+				add(r, stream, m[1])
 			}
 		case "selector":
 			if m := selectorTo.FindStringSubmatch(r.Detail); m != nil {

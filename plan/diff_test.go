@@ -76,3 +76,22 @@ func TestNoDependencies(t *testing.T) {
 		}
 	}
 }
+
+// Argo's first TrafficWeightUpdated event has no "from": "Traffic weight
+// updated to 0" (trafficWeightUpdatedMessage with no previous weights);
+// later ones are "from a to b". Both give the new weight; a first 0 is the
+// weight every rollout starts at.
+func TestWeightDecisionsReadArgosFirstMessage(t *testing.T) {
+	argo := []Record{
+		rec(16, "rollout-controller", "rollout/ro", "weight", "TrafficWeightUpdated", "Traffic weight updated to 0"),
+		rec(5000, "rollout-controller", "rollout/ro", "weight", "TrafficWeightUpdated", "Traffic weight updated from 0 to 20"),
+	}
+	first := []Record{rec(16, "rollout-controller", "rollout/ro", "weight", "TrafficWeightUpdated", "Traffic weight updated to 30")}
+	if ds := Decisions(first); len(ds) != 1 || ds[0].Value != "30" {
+		t.Fatalf("a first weight without from: %+v", ds)
+	}
+	ds := Decisions(argo)
+	if len(ds) != 1 || ds[0].Stream != "weight rollout/ro" || ds[0].Value != "20" {
+		t.Fatalf("want one weight decision → 20 (the first 0 is the start), got %+v", ds)
+	}
+}

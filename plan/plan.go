@@ -65,7 +65,10 @@ type Version struct {
 	// StartupMs overrides Cluster.PodStartupMs when set.
 	StartupMs  *int64 `json:"startupMs,omitempty"`
 	NeverReady bool   `json:"neverReady,omitempty"`
-	Job        *Job   `json:"job,omitempty"`
+	// ImagePullError: pods of this image cannot pull it (never Ready; a
+	// Job pod never runs).
+	ImagePullError bool `json:"imagePullError,omitempty"`
+	Job            *Job `json:"job,omitempty"`
 	// JobFromTraffic is true when the job outcome is derived from the
 	// traffic model (job.traffic); Job.Result is then empty.
 	JobFromTraffic bool `json:"jobFromTraffic,omitempty"`

@@ -30,7 +30,7 @@ func (b *behavior) Pod(image string) cluster.PodBehavior {
 	if v.Startup != nil {
 		startup = v.Startup.Duration
 	}
-	return cluster.PodBehavior{Startup: startup, NeverReady: v.NeverReady}
+	return cluster.PodBehavior{Startup: startup, NeverReady: v.NeverReady, ImagePullError: v.ImagePullError}
 }
 
 func (b *behavior) JobPod(target, metric string, attempt int) cluster.JobPodBehavior {

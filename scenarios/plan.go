@@ -59,7 +59,7 @@ func (s *Scenario) Plan() (*plan.Plan, error) {
 	}
 	jobsFromTraffic := false
 	for name, v := range s.Spec.Versions {
-		pv := plan.Version{NeverReady: v.NeverReady}
+		pv := plan.Version{NeverReady: v.NeverReady, ImagePullError: v.ImagePullError}
 		if v.Startup != nil {
 			ms := v.Startup.Milliseconds()
 			pv.StartupMs = &ms

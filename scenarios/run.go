@@ -62,6 +62,9 @@ type Result struct {
 	Report  report.Scenario
 	Harness *sim.Harness
 	T0      time.Time
+	// Calls are the metric providers' calls (set-up calls at negative
+	// offsets).
+	Calls []fakeproviders.Call
 	// Snapshots are the trees asked for with RunOptions.ShowAt.
 	Snapshots []report.Snapshot
 	// ServerWarnings are the API server's warnings about the scenario's
@@ -142,6 +145,9 @@ func Run(s *Scenario, opts RunOptions) *Result {
 	if r.h != nil {
 		res.Harness = r.h
 		res.T0 = r.t0
+		if r.factory != nil && r.factory.Log != nil {
+			res.Calls = r.factory.Log.Calls()
+		}
 		res.Report.Timeline = r.h.Recorder().Records()
 		if res.Report.Timeline == nil {
 			res.Report.Timeline = []trace.Record{}
@@ -384,6 +390,7 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	}
 	h.StartTimeline()
 	r.t0 = h.Now()
+	factory.SetT0(r.t0)
 	r.anchors["start"] = r.t0
 	sp := &sampler{r: r, last: map[string]report.Sample{}}
 	r.sampler = sp

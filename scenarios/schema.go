@@ -114,6 +114,10 @@ type Version struct {
 	Startup *Duration `json:"startup,omitempty"`
 	// NeverReady pods never pass readiness.
 	NeverReady bool `json:"neverReady,omitempty"`
+	// ImagePullError: the image cannot be pulled. Pods of this image (a
+	// rollout's or an analysis Job's) stay Pending with their containers
+	// Waiting (ErrImagePull): never Ready, a Job pod never runs.
+	ImagePullError bool `json:"imagePullError,omitempty"`
 	// Bad marks the version as faulty: the first setImage action that
 	// deploys it is the failureOnset anchor. Default: true when job.result
 	// is fail.

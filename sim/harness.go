@@ -146,8 +146,11 @@ func New(cfg Config) (*Harness, error) {
 	}
 	h.sim = cluster.NewSim(h.store.Client(), h, h.rec, cfg.Behavior, h.eng.Now)
 	h.sim.Enqueue = func(kind, ns, name string) {
-		if kind == "ReplicaSet" {
+		switch kind {
+		case "ReplicaSet":
 			h.dirty[key{kindReplicaSet, ns, name}] = true
+		case "Job":
+			h.dirty[key{kindJob, ns, name}] = true
 		}
 	}
 	var providers controller.ProviderFactory
@@ -313,16 +316,14 @@ func (h *Harness) onChange(c cluster.Change) {
 		if phaseChanged {
 			mark(kindRollout, c.Namespace, o)
 		}
-	case "Service", "Ingress", "AnalysisTemplate":
+	case "Service", "Ingress":
 		for k := range h.known {
 			if k.namespace == c.Namespace {
 				h.dirty[k] = true
 			}
 		}
-	case "ClusterAnalysisTemplate":
-		for k := range h.known {
-			h.dirty[k] = true
-		}
+		// AnalysisTemplates re-queue nothing: Argo has no event handler for
+		// them (a rollout waiting for one retries on its rate limiter).
 	default:
 		// An object outside the scheme (a router's VirtualService,
 		// HTTPRoute, …): the rollouts of its namespace (all, for a

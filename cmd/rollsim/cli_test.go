@@ -131,11 +131,39 @@ func TestReplayLadderAndWhatIf(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	for _, want := range []string{"T+5s       1/8 setWeight: 20", "8/8 pause: 10m", "Time to full promotion: 40m25s",
-		"step 0 (from the start)      10m5s        25m5s", "step 7 (at T+30m20s)         never"} {
+	for _, want := range []string{"T+5s       1/8 setWeight: 20", "8/8 pause: 10m", "Time to full promotion: 40m25s"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("replay output lacks %q:\n%s", want, out)
 		}
+	}
+	// Every row of the what-if table. The analysis starts at step 2
+	// (T+10m5s), measures every 5m (T+10m5s, 15m5s, …) and fails on the
+	// fourth failed measurement (failureLimit 3); the version turns bad at
+	// the row's instant, so the first failed measurement is the first one
+	// after it, and a version that turns bad after T+25m5s is promoted
+	// (T+40m25s) before four measurements fail.
+	rows := []string{
+		"step 0 (from the start)      10m5s        25m5s        5s",
+		"step 1 (at T+5s)             10m0s        25m0s        5s",
+		"step 2 (at T+10m5s)          5m0s         20m0s        5s",
+		"step 3 (at T+10m10s)         4m55s        19m55s       5s",
+		"step 4 (at T+20m10s)         4m55s        19m55s       10s",
+		"step 5 (at T+20m15s)         4m50s        19m50s       10s",
+		"step 6 (at T+30m15s)         never        never        never",
+		"step 7 (at T+30m20s)         never        never        never",
+	}
+	_, table, ok := strings.Cut(out, "BAD FROM")
+	if !ok {
+		t.Fatalf("no what-if table:\n%s", out)
+	}
+	var got []string
+	for _, l := range strings.Split(table, "\n")[1:] {
+		if strings.HasPrefix(l, "step ") {
+			got = append(got, strings.TrimRight(strings.TrimSuffix(strings.TrimRight(l, " "), "–"), " "))
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(rows, "\n") {
+		t.Errorf("what-if rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(rows, "\n"))
 	}
 	code, _, errOut = run("replay", manifests, "--rollout", "guestbook", "--image", "guestbook:v2")
 	if code != 2 || !strings.Contains(errOut, "success-rate") {

@@ -5,7 +5,8 @@
 //     successCondition / failureCondition expressions with expr-lang/expr and
 //     the same environment Argo offers (result, asInt, asFloat, isNaN, isInf,
 //     isNil, default, plus the expr builtins) and map them to a measurement
-//     phase (§7.4);
+//     phase (§7.4); the environment's helpers are exported for Go callers:
+//     AsInt, AsFloat, and EvalTime (Argo's time expressions);
 //   - metric and run assessment: CountMeasurement / RecordMeasurement keep a
 //     MetricResult's counters, AssessMetric decides a metric's phase from its
 //     counters and limits (§7.5), AssessRun / AssessRunMetrics decide the run
@@ -16,7 +17,9 @@
 //     previous finishedAt with a strict comparison, 10 s retry after an Error);
 //   - templates and args (§7.2): CollectTemplates, FlattenTemplates,
 //     BuildRunSpec, MergeArgs, ResolveArgs (rollout-side arguments),
-//     SubstituteArgs ({{args.x}} placeholders), ValidateMetrics.
+//     SubstituteArgs ({{args.x}} placeholders), ValidateMetrics, and
+//     ResolveForValidation / UnboundedMetric (a step or pre/post-promotion
+//     template checked with placeholders for its run-time args).
 //
 // Everything here is deterministic and free of side effects other than on the
 // values passed in: no clock is read (times are parameters), nothing is

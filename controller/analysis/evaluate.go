@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"time"
 
 	v1alpha1 "github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/expr-lang/expr"
@@ -180,45 +181,76 @@ func nilOrEmpty(v any) bool {
 	return false
 }
 
-// asInt is the `asInt` condition function. It panics on unsupported input;
-// expr turns the panic into a runtime error.
-func asInt(in any) int64 {
+// AsInt is Argo's `asInt` condition function as a Go function: integers as
+// they are, floats truncated, strings parsed base 10; anything else is an
+// error ("asInt() not supported on <type> <value>"). Conditions call it
+// through expr, where an error is a runtime error of the condition.
+func AsInt(in any) (int64, error) {
 	rv := reflect.ValueOf(in)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return rv.Int()
+		return rv.Int(), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return int64(rv.Uint())
+		return int64(rv.Uint()), nil
 	case reflect.Float32, reflect.Float64:
-		return int64(rv.Float())
+		return int64(rv.Float()), nil
 	case reflect.String:
-		n, err := strconv.ParseInt(rv.String(), 10, 64)
-		if err != nil {
-			panic(err)
-		}
-		return n
+		return strconv.ParseInt(rv.String(), 10, 64)
 	}
-	panic(fmt.Sprintf("asInt() not supported on %v %v", reflect.TypeOf(in), in))
+	return 0, fmt.Errorf("asInt() not supported on %v %v", reflect.TypeOf(in), in)
 }
 
-// asFloat is the `asFloat` condition function; see asInt.
-func asFloat(in any) float64 {
+// AsFloat is Argo's `asFloat` condition function; see AsInt.
+func AsFloat(in any) (float64, error) {
 	rv := reflect.ValueOf(in)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		return float64(rv.Int())
+		return float64(rv.Int()), nil
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return float64(rv.Uint())
+		return float64(rv.Uint()), nil
 	case reflect.Float32, reflect.Float64:
-		return rv.Float()
+		return rv.Float(), nil
 	case reflect.String:
-		f, err := strconv.ParseFloat(rv.String(), 64)
-		if err != nil {
-			panic(err)
-		}
-		return f
+		return strconv.ParseFloat(rv.String(), 64)
 	}
-	panic(fmt.Sprintf("asFloat() not supported on %v %v", reflect.TypeOf(in), in))
+	return 0, fmt.Errorf("asFloat() not supported on %v %v", reflect.TypeOf(in), in)
+}
+
+// asInt and asFloat are the expr forms: expr turns the panic into the
+// condition's runtime error, as Argo's do.
+func asInt(in any) int64 {
+	n, err := AsInt(in)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+func asFloat(in any) float64 {
+	f, err := AsFloat(in)
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// EvalTime is Argo's EvalTime (utils/evaluate): an expression over isNaN and
+// isInf that must give a time.Time ("expected time.Time, but got <type>").
+func EvalTime(expression string) (time.Time, error) {
+	env := map[string]any{"isNaN": math.IsNaN, "isInf": func(f float64) bool { return math.IsInf(f, 0) }}
+	program, err := expr.Compile(expression, expr.Env(env))
+	if err != nil {
+		return time.Time{}, bareExprError(err)
+	}
+	out, err := expr.Run(program, env)
+	if err != nil {
+		return time.Time{}, bareExprError(err)
+	}
+	t, ok := out.(time.Time)
+	if !ok {
+		return time.Time{}, fmt.Errorf("expected time.Time, but got %T", out)
+	}
+	return t, nil
 }
 
 // compiled caches programs by condition and the dynamic type of result: a

@@ -96,3 +96,58 @@ func providerCount(p v1alpha1.MetricProvider) int {
 	}
 	return n
 }
+
+// ValidationPlaceholder is the value Argo's rollout validation gives a
+// template argument whose value is only known at run time (no value, or a
+// valueFrom), so that placeholders in count, interval and the rest resolve.
+const ValidationPlaceholder = "dummy-value"
+
+// ResolveForValidation resolves a template's metrics with its own args the
+// way Argo validates a step or pre/post-promotion template
+// (validation_references.go: setArgValuePlaceHolder, then
+// validateAnalysisMetrics): an argument without a value or with a valueFrom
+// gets ValidationPlaceholder; one with both is an error ("arg 'x' has both
+// Value and ValueFrom fields"); a placeholder that does not resolve is the
+// substitution's error. The metrics and args given are not changed.
+func ResolveForValidation(metrics []v1alpha1.Metric, args []v1alpha1.Argument) ([]v1alpha1.Metric, error) {
+	resolvedArgs := make([]v1alpha1.Argument, len(args))
+	for i, a := range args {
+		resolvedArgs[i] = *a.DeepCopy()
+		if a.Value == nil && a.ValueFrom == nil {
+			v := ValidationPlaceholder
+			resolvedArgs[i].Value = &v
+		}
+	}
+	for i, a := range resolvedArgs {
+		if a.ValueFrom == nil {
+			continue
+		}
+		if a.Value != nil {
+			return nil, fmt.Errorf("arg '%s' has both Value and ValueFrom fields", a.Name)
+		}
+		v := ValidationPlaceholder
+		resolvedArgs[i].Value = &v
+	}
+	return SubstituteArgs(metrics, resolvedArgs)
+}
+
+// UnboundedMetric names the first metric of a template that runs
+// indefinitely once resolved for validation (ResolveForValidation; Argo
+// refuses such a template in a step or pre/post-promotion analysis), with
+// its count as Argo prints it. err is the resolution's error.
+func UnboundedMetric(spec v1alpha1.AnalysisTemplateSpec) (name, count string, found bool, err error) {
+	metrics, err := ResolveForValidation(spec.Metrics, spec.Args)
+	if err != nil {
+		return "", "", false, err
+	}
+	for _, m := range metrics {
+		if _, unbounded := EffectiveCount(m); unbounded {
+			count := "<nil>"
+			if m.Count != nil {
+				count = m.Count.String()
+			}
+			return m.Name, count, true, nil
+		}
+	}
+	return "", "", false, nil
+}

@@ -1,5 +1,7 @@
 // Package replicas holds the pure replica arithmetic of the Argo Rollouts
-// canary strategy: maxSurge/maxUnavailable fenceposts, the current setWeight
+// canary strategy: maxSurge/maxUnavailable fenceposts (Fenceposts for a
+// rollout; ResolveFenceposts and ResolveIntOrPercent per value, as Argo's
+// resolveFenceposts), the current setWeight
 // and setCanaryScale, the weighted canary/stable approximation, basic-canary
 // and traffic-routed sizing, the abort reverse-step weight, the "at desired
 // replica counts" step gate, and the availability budget used to scale down

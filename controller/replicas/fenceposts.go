@@ -1,6 +1,7 @@
 package replicas
 
 import (
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -72,13 +73,11 @@ func RSCreated(rs *appsv1.ReplicaSet) int32 {
 // Fenceposts resolves maxSurge (S) and maxUnavailable (U) for the rollout
 // (semantics §3.1).
 //
-// Canary: S = ceil(maxSurge% · R) or the integer; U = floor(maxUnavailable% · R)
-// or the integer; defaults 25%/25%. A string is always a percentage, with or
-// without '%' (every '%' is stripped, as the deprecated
-// intstr.GetValueFromIntOrPercent does). If both resolve to 0, U = 1. U is then
-// capped at R, and R == 0 gives U = 0. S is never capped. An unparsable string
-// makes Argo's resolver fail, and Argo ignores the error, so both become 0
-// (with no U = 1 fallback); validation rejects such specs anyway.
+// Canary: Argo's resolveFenceposts (ResolveFenceposts) with the defaults
+// 25%/25%, then U capped at R, and R == 0 gives U = 0. S is never capped. An
+// unparsable string makes Argo's resolver fail, and Argo ignores the error,
+// so both become 0 (with no U = 1 fallback); validation rejects such specs
+// anyway.
 //
 // Without a canary strategy there is no surge and U is blueGreen.maxUnavailable
 // (default 25%) rounded down, capped at R, without the both-zero rule.
@@ -89,23 +88,26 @@ func Fenceposts(ro *v1alpha1.Rollout) (surge, unavailable int32) {
 		if r == 0 {
 			return 0, 0
 		}
-		var mu *intstr.IntOrString
-		if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
-			mu = bg.MaxUnavailable
+		mu := intstr.FromString(DefaultMaxUnavailable)
+		if bg := ro.Spec.Strategy.BlueGreen; bg != nil && bg.MaxUnavailable != nil {
+			mu = *bg.MaxUnavailable
 		}
-		u, ok := resolveIntOrPercent(mu, DefaultMaxUnavailable, r, false)
-		if !ok {
+		u, err := ResolveIntOrPercent(mu, r, false)
+		if err != nil {
 			u = 0
 		}
 		return 0, min(u, r)
 	}
-	s, okS := resolveIntOrPercent(c.MaxSurge, DefaultMaxSurge, r, true)
-	u, okU := resolveIntOrPercent(c.MaxUnavailable, DefaultMaxUnavailable, r, false)
-	switch {
-	case !okS || !okU:
-		s, u = 0, 0
-	case s == 0 && u == 0:
-		u = 1
+	ms, mu := intstr.FromString(DefaultMaxSurge), intstr.FromString(DefaultMaxUnavailable)
+	if c.MaxSurge != nil {
+		ms = *c.MaxSurge
+	}
+	if c.MaxUnavailable != nil {
+		mu = *c.MaxUnavailable
+	}
+	s, u, err := ResolveFenceposts(&ms, &mu, r)
+	if err != nil {
+		return 0, 0
 	}
 	if r == 0 {
 		u = 0
@@ -115,23 +117,47 @@ func Fenceposts(ro *v1alpha1.Rollout) (surge, unavailable int32) {
 	return s, u
 }
 
-// resolveIntOrPercent resolves an int-or-percent against total. A nil value
-// uses def (a percentage string). ok is false when a string does not parse.
-func resolveIntOrPercent(v *intstr.IntOrString, def string, total int32, roundUp bool) (int32, bool) {
-	val := intstr.FromString(def)
-	if v != nil {
-		val = *v
+// ResolveFenceposts is Argo's resolveFenceposts (utils/replicaset): maxSurge
+// rounded up and maxUnavailable rounded down against desired (a nil value is
+// 0; see ResolveIntOrPercent), and if both resolve to 0, maxUnavailable is 1
+// (surge might not work for quota reasons). An unparsable value is an error,
+// and both are 0. No cap is applied.
+func ResolveFenceposts(maxSurge, maxUnavailable *intstr.IntOrString, desired int32) (surge, unavailable int32, err error) {
+	zero := intstr.FromInt32(0)
+	if maxSurge == nil {
+		maxSurge = &zero
 	}
-	if val.Type == intstr.Int {
-		return val.IntVal, true
+	if maxUnavailable == nil {
+		maxUnavailable = &zero
 	}
-	n, err := strconv.Atoi(strings.ReplaceAll(val.StrVal, "%", ""))
+	if surge, err = ResolveIntOrPercent(*maxSurge, desired, true); err != nil {
+		return 0, 0, err
+	}
+	if unavailable, err = ResolveIntOrPercent(*maxUnavailable, desired, false); err != nil {
+		return 0, 0, err
+	}
+	if surge == 0 && unavailable == 0 {
+		unavailable = 1
+	}
+	return surge, unavailable, nil
+}
+
+// ResolveIntOrPercent resolves one int-or-percent value against total as
+// Argo does (the deprecated intstr.GetValueFromIntOrPercent): an int as it
+// is; a string is always a percentage, with or without '%' (every '%' is
+// stripped), rounded up or down. A string that is no integer is an error
+// ("invalid value for IntOrString: invalid value "x": …").
+func ResolveIntOrPercent(v intstr.IntOrString, total int32, roundUp bool) (int32, error) {
+	if v.Type == intstr.Int {
+		return v.IntVal, nil
+	}
+	n, err := strconv.Atoi(strings.ReplaceAll(v.StrVal, "%", ""))
 	if err != nil {
-		return 0, false
+		return 0, fmt.Errorf("invalid value for IntOrString: invalid value %q: %v", v.StrVal, err)
 	}
 	scaled := float64(n) * float64(total) / 100
 	if roundUp {
-		return int32(math.Ceil(scaled)), true
+		return int32(math.Ceil(scaled)), nil
 	}
-	return int32(math.Floor(scaled)), true
+	return int32(math.Floor(scaled)), nil
 }

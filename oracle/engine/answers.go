@@ -54,10 +54,42 @@ type script struct {
 		At string `json:"at"`
 		outcome
 	} `json:"steps"`
-	Ramp  json.RawMessage `json:"ramp"`
+	Ramp  *ramp           `json:"ramp"`
 	Noise json.RawMessage `json:"noise"`
 	Shape string          `json:"shape"`
 	Field string          `json:"field"`
+}
+
+// ramp is a linear numeric change (fakeproviders.Ramp): from before start,
+// to after start+over, linear in between.
+type ramp struct {
+	From  float64 `json:"from"`
+	To    float64 `json:"to"`
+	Start string  `json:"start"`
+	Over  string  `json:"over"`
+}
+
+// at is the ramp's value at offset t from T+0.
+func (r *ramp) at(t time.Duration) (float64, error) {
+	start := time.Duration(0)
+	if r.Start != "" {
+		d, err := time.ParseDuration(r.Start)
+		if err != nil {
+			return 0, fmt.Errorf("ramp start %q: %w", r.Start, err)
+		}
+		start = d
+	}
+	over, err := time.ParseDuration(r.Over)
+	if err != nil {
+		return 0, fmt.Errorf("ramp over %q: %w", r.Over, err)
+	}
+	switch {
+	case t < start:
+		return r.From, nil
+	case t >= start+over:
+		return r.To, nil
+	}
+	return r.From + (r.To-r.From)*float64(t-start)/float64(over), nil
 }
 
 type outcome struct {
@@ -107,12 +139,21 @@ func (a *answerServer) at(an *answer) (*script, outcome, error) {
 	default:
 		return nil, outcome{}, fmt.Errorf("empty answer")
 	}
-	if sc.Ramp != nil || sc.Noise != nil || sc.Field != "" {
-		return nil, outcome{}, fmt.Errorf("ramp, noise and field answers are not supported yet")
+	if sc.Noise != nil || sc.Field != "" {
+		return nil, outcome{}, fmt.Errorf("noise and field answers are not supported yet")
 	}
+	// Offsets count from T+0 (a whole second) to the request's second, as
+	// rollsim's providers see a measurement's (whole-second) time.
+	t := a.e.Now().Truncate(time.Second).Sub(a.e.t0)
 	out := sc.outcome
-	if len(sc.Steps) > 0 {
-		t := a.e.Now().Sub(a.e.t0).Truncate(time.Second)
+	switch {
+	case sc.Ramp != nil:
+		v, err := sc.Ramp.at(t)
+		if err != nil {
+			return nil, outcome{}, err
+		}
+		out = outcome{Value: json.RawMessage(strconv.FormatFloat(v, 'g', -1, 64))}
+	case len(sc.Steps) > 0:
 		out = sc.Steps[0].outcome
 		for _, st := range sc.Steps {
 			d, err := time.ParseDuration(st.At)

@@ -59,6 +59,7 @@ type job struct {
 	backoffLimit    int32
 	failures        int32
 	gone            bool
+	done            bool // Complete or Failed
 }
 
 func newClusterSim(e *Engine) *clusterSim {
@@ -254,7 +255,7 @@ func (c *clusterSim) reconcileRS(ns, name string) error {
 		if err := c.createPod(rs, p); err != nil {
 			return err
 		}
-		if v, ok := e.p.VersionOf(image); !ok || !e.p.Versions[v].NeverReady {
+		if v, ok := e.p.VersionOf(image); !ok || !(e.p.Versions[v].NeverReady || e.p.Versions[v].ImagePullError) {
 			startup := time.Duration(e.p.PodStartupMs(image)) * time.Millisecond
 			e.schedule(e.Now().Add(startup), "pod ready", func() {
 				if p.gone {
@@ -329,6 +330,24 @@ func (c *clusterSim) startJob(j *batchv1.Job) {
 	c.jobSeq[st.metric]++
 	st.label = fmt.Sprintf("job/%s#%d", st.metric, c.jobSeq[st.metric])
 	st.image = c.measuredImage(j)
+	if cs := j.Spec.Template.Spec.Containers; len(cs) > 0 {
+		if v, ok := e.p.VersionOf(cs[0].Image); ok && e.p.Versions[v].ImagePullError {
+			// The Job's image cannot be pulled: its pod stays Pending with
+			// the container Waiting, and no attempt ever finishes. The
+			// kubelet reports it startup after the whole second the Job was
+			// created in (rollsim's Job exists at that second; Argo creates
+			// it a few ms later), so Argo's poll on that second sees it as
+			// rollsim's does.
+			c.jobs[key(j.Namespace, j.Name)] = st
+			e.schedule(e.nowSeconds().Add(time.Duration(st.startupMs)*time.Millisecond), "job pod image pull", func() { c.imagePullPod(st, j, cs[0].Image) })
+			return
+		}
+	}
+	if ads := j.Spec.ActiveDeadlineSeconds; ads != nil {
+		// The Job controller fails a Job active longer than its deadline,
+		// counted from its (whole-second) start time.
+		e.schedule(e.nowSeconds().Add(time.Duration(*ads)*time.Second), "job deadline", func() { c.deadline(st, *ads) })
+	}
 	v, ok := e.p.VersionOf(st.image)
 	switch {
 	case !ok || e.p.Versions[v].Job == nil:
@@ -397,8 +416,64 @@ func (c *clusterSim) attempt(st *job, n int32) {
 	})
 }
 
+// imagePullPod writes a Job's first pod as the kubelet reports one whose
+// image cannot be pulled (rollsim's message).
+func (c *clusterSim) imagePullPod(st *job, j *batchv1.Job, image string) {
+	e := c.e
+	if st.gone {
+		return
+	}
+	prev := e.actor
+	e.actor = actorCluster
+	defer func() { e.actor = prev }()
+	po := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: strings.ReplaceAll(j.Name, ".", "-") + "-1", Namespace: j.Namespace, Labels: j.Spec.Template.Labels},
+		Spec:       j.Spec.Template.Spec,
+		Status:     corev1.PodStatus{Phase: corev1.PodPending},
+	}
+	for _, ct := range j.Spec.Template.Spec.Containers {
+		po.Status.ContainerStatuses = append(po.Status.ContainerStatuses, corev1.ContainerStatus{Name: ct.Name, Image: ct.Image,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull",
+				Message: fmt.Sprintf("failed to pull image %q: the scenario's version cannot be pulled (imagePullError)", ct.Image)}}})
+	}
+	e.record(actorCluster, st.label, "event", "ErrImagePull", fmt.Sprintf("attempt 1: image %s cannot be pulled", image))
+	if _, err := e.kube.CoreV1().Pods(j.Namespace).Create(context.Background(), po, metav1.CreateOptions{}); err != nil {
+		e.fail("job %s: pod: %v", st.label, err)
+	}
+}
+
+// deadline fails a Job still running at its activeDeadlineSeconds.
+func (c *clusterSim) deadline(st *job, ads int64) {
+	e := c.e
+	if st.gone || st.done {
+		return
+	}
+	prev := e.actor
+	e.actor = actorCluster
+	defer func() { e.actor = prev }()
+	ctx := context.Background()
+	j, err := e.kube.BatchV1().Jobs(st.ns).Get(ctx, st.name, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	st.done = true
+	now := metav1.NewTime(e.nowSeconds())
+	for _, t := range []batchv1.JobConditionType{batchv1.JobFailureTarget, batchv1.JobFailed} {
+		j.Status.Conditions = append(j.Status.Conditions, batchv1.JobCondition{Type: t, Status: corev1.ConditionTrue,
+			Reason: "DeadlineExceeded", Message: "Job was active longer than specified deadline", LastProbeTime: now, LastTransitionTime: now})
+	}
+	j.Status.Active = 0
+	e.record(actorCluster, st.label, "failed", "DeadlineExceeded", fmt.Sprintf("active longer than activeDeadlineSeconds %d", ads))
+	if _, err := e.kube.BatchV1().Jobs(st.ns).UpdateStatus(ctx, j, metav1.UpdateOptions{}); err != nil {
+		e.fail("job %s: %v", st.name, err)
+	}
+}
+
 func (c *clusterSim) finish(st *job, n int32) {
 	e := c.e
+	if st.done {
+		return
+	}
 	prev := e.actor
 	e.actor = actorCluster
 	defer func() { e.actor = prev }()
@@ -420,6 +495,7 @@ func (c *clusterSim) finish(st *job, n int32) {
 		}
 	}
 	if succeed {
+		st.done = true
 		e.record(actorCluster, st.label, "succeeded", "PodFinished", fmt.Sprintf("attempt %d: %s", n, st.why))
 		j.Status.Succeeded = 1
 		j.Status.Active = 0
@@ -436,11 +512,12 @@ func (c *clusterSim) finish(st *job, n int32) {
 			}
 			e.record(actorCluster, st.label, "event", "BackOff", fmt.Sprintf("attempt %d in %s", n+1, delay))
 			e.schedule(e.Now().Add(delay), "job retry", func() {
-				if !st.gone {
+				if !st.gone && !st.done {
 					c.attempt(st, n+1)
 				}
 			})
 		} else {
+			st.done = true
 			e.record(actorCluster, st.label, "failed", "BackoffLimitExceeded",
 				fmt.Sprintf("backoffLimit %d reached after %d failed attempts", st.backoffLimit, st.failures))
 			j.Status.Active = 0

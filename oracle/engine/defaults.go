@@ -3,7 +3,9 @@ package engine
 import (
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	appsdefaults "k8s.io/kubernetes/pkg/apis/apps/v1"
 )
@@ -20,6 +22,26 @@ func defaultObject(obj runtime.Object) {
 		appsdefaults.SetObjectDefaults_Deployment(o)
 	case *v1alpha1.Rollout:
 		defaultRolloutTemplate(&o.Spec.Template.Spec)
+	case *batchv1.Job:
+		defaultJob(o)
+	}
+}
+
+// defaultJob is the API server's Job defaulting that Argo's Job provider
+// reads: a selector on the controller-uid label, and the labels on the pod
+// template (it lists a Job's pods by that selector).
+func defaultJob(j *batchv1.Job) {
+	if j.Spec.Selector != nil {
+		return
+	}
+	uid := string(j.UID)
+	j.Spec.Selector = &metav1.LabelSelector{MatchLabels: map[string]string{"batch.kubernetes.io/controller-uid": uid}}
+	if j.Spec.Template.Labels == nil {
+		j.Spec.Template.Labels = map[string]string{}
+	}
+	for k, v := range map[string]string{"batch.kubernetes.io/controller-uid": uid, "controller-uid": uid,
+		"batch.kubernetes.io/job-name": j.Name, "job-name": j.Name} {
+		j.Spec.Template.Labels[k] = v
 	}
 }
 

@@ -167,3 +167,54 @@ func TestExperimentStepOnArgo(t *testing.T) {
 		t.Fatalf("abort message %q", r.Detail)
 	}
 }
+
+// until watches every rollout in the store, including one an apply action
+// created after the set-up; a named rollout that does not exist yet does
+// not satisfy it.
+func TestUntilSeesRolloutsCreatedLater(t *testing.T) {
+	e, err := New(&plan.Plan{SchemaVersion: plan.SchemaVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	create := func(name string, phase v1alpha1.RolloutPhase) {
+		ro, err := e.argo.ArgoprojV1alpha1().Rollouts("ns").Create(ctx, &v1alpha1.Rollout{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ro.Status.Phase = phase
+		if _, err := e.argo.ArgoprojV1alpha1().Rollouts("ns").UpdateStatus(ctx, ro, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	healthy := plan.Until{Phases: []string{"Healthy"}}
+	named := plan.Until{Rollout: "ns/late", Phases: []string{"Healthy"}}
+	create("first", v1alpha1.RolloutPhaseHealthy)
+	if !e.untilHolds(healthy) || e.untilHolds(named) {
+		t.Fatal("before the apply: all rollouts Healthy holds, the named rollout that does not exist does not")
+	}
+	create("late", v1alpha1.RolloutPhaseProgressing)
+	if e.untilHolds(healthy) || e.untilHolds(named) {
+		t.Fatal("a rollout created later and still Progressing must keep until from holding")
+	}
+}
+
+// A PodDisruptionBudget in the manifests is stored, not refused.
+func TestPodDisruptionBudgetAccepted(t *testing.T) {
+	e, err := New(&plan.Plan{SchemaVersion: plan.SchemaVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	obj, err := decodeObject([]byte(`{"apiVersion":"policy/v1","kind":"PodDisruptionBudget","metadata":{"name":"pdb","namespace":"ns"},"spec":{"minAvailable":1}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.apply(obj); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.kube.PolicyV1().PodDisruptionBudgets("ns").Get(context.Background(), "pdb", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -176,7 +176,11 @@ func (e *Engine) run() (string, error) {
 			return ErrRun, err
 		}
 	}
-	e.t0 = e.Now()
+	// T+0 is the whole second at which the set-up settled: Argo's
+	// controllers react a few milliseconds after the cluster change that
+	// settled it (their rate limiter), rollsim's at that very instant, so
+	// actions and scripted answers count from the same second on both.
+	e.t0 = e.Now().Truncate(time.Second)
 	e.started = true
 
 	fired := 0
@@ -205,7 +209,7 @@ func (e *Engine) run() (string, error) {
 		if actionErr != nil {
 			return true
 		}
-		if fired < len(p.Actions) || !e.untilHolds(u, rollouts) {
+		if fired < len(p.Actions) || !e.untilHolds(u) {
 			since = nil
 			return false
 		}
@@ -378,16 +382,23 @@ func (e *Engine) settled(ns, name string) bool {
 	return true
 }
 
-func (e *Engine) untilHolds(u plan.Until, rollouts []*v1alpha1.Rollout) bool {
+// untilHolds: every rollout the condition names (u.Rollout, or all of them)
+// is in one of u.Phases. The rollouts are read from the API, so a rollout
+// created by an apply action counts as soon as it exists (and until.rollout
+// naming one that does not exist yet does not hold).
+func (e *Engine) untilHolds(u plan.Until) bool {
 	ctx := context.Background()
-	for _, r := range rollouts {
-		if u.Rollout != "" && u.Rollout != r.Namespace+"/"+r.Name {
+	list, err := e.argo.ArgoprojV1alpha1().Rollouts("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return false
+	}
+	found := false
+	for i := range list.Items {
+		ro := &list.Items[i]
+		if u.Rollout != "" && u.Rollout != ro.Namespace+"/"+ro.Name {
 			continue
 		}
-		ro, err := e.argo.ArgoprojV1alpha1().Rollouts(r.Namespace).Get(ctx, r.Name, metav1.GetOptions{})
-		if err != nil {
-			return false
-		}
+		found = true
 		ok := false
 		for _, ph := range u.Phases {
 			if string(ro.Status.Phase) == ph {
@@ -398,7 +409,7 @@ func (e *Engine) untilHolds(u plan.Until, rollouts []*v1alpha1.Rollout) bool {
 			return false
 		}
 	}
-	return true
+	return found
 }
 
 // summarize is the final state in rollsim's result format.

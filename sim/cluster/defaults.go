@@ -14,7 +14,8 @@ import (
 // objects whose content a decision reads: a Deployment (its
 // pod template is what a Rollout with a workloadRef copies and hashes, so
 // the pod-template-hash and the ReplicaSet names depend on these
-// defaults). Other objects are left alone. The fake backend has no
+// defaults), and a Secret (stringData merged into data, which Argo reads
+// for secretKeyRef args). Other objects are left alone. The fake backend has no
 // defaulting of its own; the envtest backend's server does the same, so
 // calling Default before a write is a no-op there. A test checks these
 // defaults against the real server's (docs/fidelity.md).
@@ -29,6 +30,16 @@ func Default(obj client.Object) {
 		defaultDeployment(o)
 	case *v1alpha1.Rollout:
 		defaultRolloutTemplate(&o.Spec.Template.Spec)
+	case *corev1.Secret:
+		// The API server merges stringData into data (stringData wins) and
+		// never stores it.
+		for k, v := range o.StringData {
+			if o.Data == nil {
+				o.Data = map[string][]byte{}
+			}
+			o.Data[k] = []byte(v)
+		}
+		o.StringData = nil
 	}
 }
 

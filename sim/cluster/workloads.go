@@ -25,6 +25,10 @@ type PodBehavior struct {
 	Startup time.Duration
 	// NeverReady pods start but never pass their readiness probe.
 	NeverReady bool
+	// ImagePullError pods cannot pull their image: after Startup the
+	// kubelet reports every container Waiting with reason ErrImagePull and
+	// the pod stays Pending (never Ready; a Job pod never finishes).
+	ImagePullError bool
 }
 
 // JobPodBehavior is how one attempt (pod) of an analysis Job runs.
@@ -227,11 +231,39 @@ func (s *Sim) createPod(ctx context.Context, rs *appsv1.ReplicaSet) (*corev1.Pod
 		img = p.Spec.Containers[0].Image
 	}
 	b := s.behavior.Pod(img)
-	if !b.NeverReady {
-		ns, name := p.Namespace, p.Name
+	ns, name := p.Namespace, p.Name
+	switch {
+	case b.ImagePullError:
+		s.sched.After(b.Startup, "kubelet image pull "+name, func() { s.markImagePullError(ns, name) })
+	case !b.NeverReady:
 		s.sched.After(b.Startup, "kubelet ready "+name, func() { s.markReady(ns, name) })
 	}
 	return p, nil
+}
+
+// markImagePullError is the kubelet failing to pull a pod's images: every
+// container Waiting with reason ErrImagePull, the pod Pending. It reports
+// whether the pod was still there.
+func (s *Sim) markImagePullError(ns, name string) bool {
+	ctx := context.Background()
+	p := &corev1.Pod{}
+	if err := s.c.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, p); err != nil {
+		return false
+	}
+	patch := client.MergeFrom(p.DeepCopy())
+	p.Status.ContainerStatuses = nil
+	for _, c := range p.Spec.Containers {
+		p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image,
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull",
+				Message: fmt.Sprintf("failed to pull image %q: the scenario's version cannot be pulled (imagePullError)", c.Image)}},
+		})
+	}
+	if err := s.c.Status().Patch(ctx, p, patch); err != nil {
+		s.notes.Add(actorCluster, "pod/"+name, "error", "KubeletError", err.Error())
+		return false
+	}
+	return true
 }
 
 func (s *Sim) markReady(ns, name string) {
@@ -352,6 +384,10 @@ func (s *Sim) SyncJob(ctx context.Context, ns, name string) error {
 		backoffLimit = *job.Spec.BackoffLimit
 	}
 	label := jobLabel(job)
+	deadline, hasDeadline := time.Time{}, job.Spec.ActiveDeadlineSeconds != nil
+	if hasDeadline {
+		deadline = st.StartTime.Add(time.Duration(*job.Spec.ActiveDeadlineSeconds) * time.Second)
+	}
 	switch {
 	case succeeded > 0:
 		st.Conditions = append(st.Conditions,
@@ -359,6 +395,21 @@ func (s *Sim) SyncJob(ctx context.Context, ns, name string) error {
 			batchv1.JobCondition{Type: batchv1.JobComplete, Status: corev1.ConditionTrue, Reason: "CompletionsReached", Message: "Reached expected number of succeeded pods", LastProbeTime: now, LastTransitionTime: now})
 		st.CompletionTime = &now
 		s.notes.Add(actorCluster, "job/"+label, "succeeded", "Completed", "Job completed")
+	case hasDeadline && !s.now().Before(deadline):
+		// The Job controller fails a Job active longer than
+		// activeDeadlineSeconds and deletes its running pods.
+		for _, p := range pods {
+			if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+				if err := s.c.Delete(ctx, p); err != nil && !apierrors.IsNotFound(err) {
+					return fmt.Errorf("delete pod %s: %w", p.Name, err)
+				}
+			}
+		}
+		st.Active = 0
+		st.Conditions = append(st.Conditions,
+			batchv1.JobCondition{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "DeadlineExceeded", Message: "Job was active longer than specified deadline", LastProbeTime: now, LastTransitionTime: now},
+			batchv1.JobCondition{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "DeadlineExceeded", Message: "Job was active longer than specified deadline", LastProbeTime: now, LastTransitionTime: now})
+		s.notes.Add(actorCluster, "job/"+label, "failed", "DeadlineExceeded", fmt.Sprintf("active longer than activeDeadlineSeconds %d", *job.Spec.ActiveDeadlineSeconds))
 	case failed > backoffLimit:
 		st.Conditions = append(st.Conditions,
 			batchv1.JobCondition{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", LastProbeTime: now, LastTransitionTime: now},
@@ -390,6 +441,9 @@ func (s *Sim) SyncJob(ctx context.Context, ns, name string) error {
 			s.notes.Add(actorCluster, "job/"+label, "event", "BackOff", fmt.Sprintf("attempt %d in %s", attempt, delay))
 			s.sched.After(delay, "job backoff "+name, start)
 		}
+	}
+	if hasDeadline && s.now().Before(deadline) && s.Enqueue != nil {
+		s.sched.After(deadline.Sub(s.now()), "job deadline "+name, func() { s.Enqueue("Job", ns, name) })
 	}
 	if equality.Semantic.DeepEqual(&job.Status, st) {
 		return nil
@@ -429,6 +483,15 @@ func (s *Sim) startJobPod(ctx context.Context, ns, name string, uid types.UID, a
 	metric := job.Annotations["analysisrun.argoproj.io/metric-name"]
 	b := s.behavior.JobPod(target, metric, attempt)
 	podName := p.Name
+	if img := podImage(p); s.behavior.Pod(img).ImagePullError {
+		// The Job's own image cannot be pulled: the pod never runs.
+		s.sched.After(b.Startup, "job pod image pull "+podName, func() {
+			if s.markImagePullError(ns, podName) {
+				s.notes.Add(actorCluster, "job/"+label, "event", "ErrImagePull", fmt.Sprintf("attempt %d: image %s cannot be pulled", attempt, img))
+			}
+		})
+		return nil
+	}
 	s.sched.After(b.Startup, "job pod running "+podName, func() {
 		if !s.setPodPhase(ns, podName, corev1.PodRunning) {
 			return
@@ -454,6 +517,13 @@ func (s *Sim) startJobPod(ctx context.Context, ns, name string, uid types.UID, a
 		})
 	})
 	return nil
+}
+
+func podImage(p *corev1.Pod) string {
+	if len(p.Spec.Containers) == 0 {
+		return ""
+	}
+	return p.Spec.Containers[0].Image
 }
 
 func (s *Sim) setPodPhase(ns, name string, phase corev1.PodPhase) bool {
