@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rollsim/rollsim/controller/trafficrouting"
+	"github.com/rollsim/rollsim/controller/trafficrouting/gatewayapi"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 )
 
@@ -13,7 +14,8 @@ import (
 // trafficrouting.Requested gives them. A name the rollout asks for that is
 // not here is "not supported yet".
 var routerFactories = map[string]trafficrouting.Factory{
-	"nginx": nginx.New,
+	"nginx":                            nginx.New,
+	"plugins." + gatewayapi.PluginName: gatewayapi.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for
