@@ -28,7 +28,19 @@ type RouterKinds struct {
 //
 // An object of such a kind is then modelled when some rollout among the
 // manifests routes through that router; otherwise NotModelled lists it.
-var Routers = []RouterKinds{}
+var Routers = []RouterKinds{
+	{Router: "plugins.argoproj-labs/gatewayAPI", Uses: usesPlugin("argoproj-labs/gatewayAPI"), Kinds: []schema.GroupKind{
+		{Group: "gateway.networking.k8s.io", Kind: "HTTPRoute"}, {Group: "gateway.networking.k8s.io", Kind: "GRPCRoute"},
+		{Group: "gateway.networking.k8s.io", Kind: "TCPRoute"}, {Group: "gateway.networking.k8s.io", Kind: "TLSRoute"}}},
+}
+
+// usesPlugin tells whether a traffic routing names the plugin.
+func usesPlugin(name string) func(tr *v1alpha1.RolloutTrafficRouting) bool {
+	return func(tr *v1alpha1.RolloutTrafficRouting) bool {
+		_, ok := tr.Plugins[name]
+		return ok
+	}
+}
 
 // Modelled tells which kinds outside the scheme the rollouts among objs
 // make the simulation model: the kinds of the routers they route through.
