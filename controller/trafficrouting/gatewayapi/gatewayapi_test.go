@@ -148,6 +148,15 @@ spec: {rules: [{backendRefs: [{name: canary, port: 80}]}]}`, "failed to set weig
 	}
 }
 
+func TestBackendRefErrorSaysWhereAndWhat(t *testing.T) {
+	rt, _, _ := build(t, rollout(t, `{httpRoute: web}`), object(t, strings.ReplaceAll(httpRoute, "name: canary", "name: preview")))
+	err := rt.SetWeight(context.Background(), 10)
+	want := `HTTPRoute ns/web spec.rules[].backendRefs must name the canaryService "canary" and the stableService "stable"; they name "stable", "preview", "other"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+}
+
 func TestUnknownFieldIsRefused(t *testing.T) {
 	_, err := New(trafficrouting.Deps{Rollout: rollout(t, `{httpRoute: web, useHeaderRoute: true}`)})
 	if !errors.Is(err, ErrUnknownField) || !strings.Contains(err.Error(), `"useHeaderRoute"`) || !strings.Contains(err.Error(), ConfigPath) {

@@ -105,7 +105,7 @@ func (r *Router) setHeaderRule(ctx context.Context, rt route, hr *v1alpha1.SetHe
 		}
 	}
 	if len(managed) == 0 {
-		return errors.New(rt.kind.notFound())
+		return rt.kind.refsNotFound(u, rules, cs.CanaryService, cs.StableService)
 	}
 	kept := make([]Rule, 0, len(rules)+len(managed))
 	for _, rule := range rules {

@@ -3,6 +3,8 @@ package gatewayapi
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -65,6 +67,27 @@ func (k Kind) notFound() string {
 		return fmt.Sprintf("backendRef was not found in %s", k.Lower)
 	}
 	return fmt.Sprintf("backendRef list was not found in %s", k.Lower)
+}
+
+// refsNotFound is the plugin's error when the route's backendRefs do not
+// name the Services, with where rollsim looked and what it found.
+func (k Kind) refsNotFound(u *unstructured.Unstructured, rules []Rule, canary, stable string) error {
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range rules {
+		for _, b := range BackendRefs(r) {
+			if n := RefName(b); !seen[n] {
+				seen[n] = true
+				names = append(names, strconv.Quote(n))
+			}
+		}
+	}
+	found := "none"
+	if len(names) > 0 {
+		found = strings.Join(names, ", ")
+	}
+	return fmt.Errorf("%s (%s %s/%s spec.rules[].backendRefs must name the canaryService %q and the stableService %q; they name %s)",
+		k.notFound(), k.Kind, u.GetNamespace(), u.GetName(), canary, stable, found)
 }
 
 // Get reads the route name of kind k in ns, at the first version the store

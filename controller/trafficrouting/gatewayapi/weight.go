@@ -41,12 +41,12 @@ func (r *Router) setRouteWeight(ctx context.Context, rt route, w int32) error {
 	cs := r.d.Rollout.Spec.Strategy.Canary
 	rest := 100 - w
 	if rt.kind.SkipsManaged {
-		err = weighNamedRules(rules, cs.CanaryService, cs.StableService, w, rest, r.managedNames(), rt.kind)
+		err = weighNamedRules(rules, cs.CanaryService, cs.StableService, w, rest, r.managedNames())
 	} else {
-		err = weighEveryRef(rules, cs.CanaryService, cs.StableService, w, rest, rt.kind)
+		err = weighEveryRef(rules, cs.CanaryService, cs.StableService, w, rest)
 	}
 	if err != nil {
-		return err
+		return rt.kind.refsNotFound(u, rules, cs.CanaryService, cs.StableService)
 	}
 	if err := checkWeights(u, rules); err != nil {
 		return err
@@ -56,9 +56,11 @@ func (r *Router) setRouteWeight(ctx context.Context, rt route, w int32) error {
 	return r.update(ctx, before, u)
 }
 
+var errNotFound = errors.New("backendRef not found")
+
 // weighNamedRules is the HTTP and gRPC way: the managed header rules are
 // skipped; the route must name both Services somewhere.
-func weighNamedRules(rules []Rule, canary, stable string, w, rest int32, managed map[string]bool, k Kind) error {
+func weighNamedRules(rules []Rule, canary, stable string, w, rest int32, managed map[string]bool) error {
 	canaryFound, stableFound := false, false
 	for _, rule := range rules {
 		if IsManagedName(RuleName(rule), managed) || isCanaryOnly(rule, canary, nil) {
@@ -74,14 +76,14 @@ func weighNamedRules(rules []Rule, canary, stable string, w, rest int32, managed
 		}
 	}
 	if !canaryFound || !stableFound {
-		return errors.New(k.notFound())
+		return errNotFound
 	}
 	return nil
 }
 
 // weighEveryRef is the TCP and TLS way: every backendRef of the canary,
 // then of the stable Service; either missing is the error.
-func weighEveryRef(rules []Rule, canary, stable string, w, rest int32, k Kind) error {
+func weighEveryRef(rules []Rule, canary, stable string, w, rest int32) error {
 	for _, s := range []struct {
 		name   string
 		weight int32
@@ -95,7 +97,7 @@ func weighEveryRef(rules []Rule, canary, stable string, w, rest int32, k Kind) e
 			}
 		}
 		if !found {
-			return errors.New(k.notFound())
+			return errNotFound
 		}
 	}
 	return nil
