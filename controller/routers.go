@@ -8,6 +8,7 @@ import (
 	"github.com/rollsim/rollsim/controller/trafficrouting"
 	"github.com/rollsim/rollsim/controller/trafficrouting/gatewayapi"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
+	"github.com/rollsim/rollsim/controller/trafficrouting/openshift"
 )
 
 // routerFactories are the traffic routers rollsim simulates, by the name
@@ -16,6 +17,7 @@ import (
 var routerFactories = map[string]trafficrouting.Factory{
 	"nginx":                            nginx.New,
 	"plugins." + gatewayapi.PluginName: gatewayapi.New,
+	"plugins." + openshift.PluginName:  openshift.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for

@@ -32,6 +32,8 @@ var Routers = []RouterKinds{
 	{Router: "plugins.argoproj-labs/gatewayAPI", Uses: usesPlugin("argoproj-labs/gatewayAPI"), Kinds: []schema.GroupKind{
 		{Group: "gateway.networking.k8s.io", Kind: "HTTPRoute"}, {Group: "gateway.networking.k8s.io", Kind: "GRPCRoute"},
 		{Group: "gateway.networking.k8s.io", Kind: "TCPRoute"}, {Group: "gateway.networking.k8s.io", Kind: "TLSRoute"}}},
+	{Router: "plugins.argoproj-labs/openshift", Uses: usesPlugin("argoproj-labs/openshift"), Kinds: []schema.GroupKind{
+		{Group: "route.openshift.io", Kind: "Route"}}},
 }
 
 // usesPlugin tells whether a traffic routing names the plugin.

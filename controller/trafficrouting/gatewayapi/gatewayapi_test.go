@@ -226,4 +226,12 @@ func TestHeaderRoutesOnlyWhereAskedAndOnV1beta1(t *testing.T) {
 	if len(web) != 3 || len(api) != 2 {
 		t.Fatalf("rules: web %d api %d, want the managed rule on web only", len(web), len(api))
 	}
+	if err := rt.SetWeight(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"web", "api"} {
+		if w := weights(t, get(t, c, "HTTPRoute", "v1beta1", name)); w["/canary"] != 10 || w["/stable"] != 90 {
+			t.Fatalf("%s weights = %v, want canary 10 stable 90 on both routes", name, w)
+		}
+	}
 }
