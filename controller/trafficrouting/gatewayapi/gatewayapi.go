@@ -20,6 +20,12 @@ type Router struct {
 	// cfgErr is the plugin's own configuration error (a type mismatch, a
 	// route without a name): every call fails with it, as the plugin's do.
 	cfgErr error
+	// seen are the routes as this router last read or wrote them: a Router
+	// lives for one reconcile, in which it is the routes' only writer, so
+	// its calls share one read per route.
+	seen map[string]*unstructured.Unstructured
+	// found is the routes list of this reconcile.
+	found []route
 }
 
 // New builds the plugin for d.Rollout. Configuration the plugin would
@@ -29,7 +35,7 @@ func New(d trafficrouting.Deps) (trafficrouting.Router, error) {
 	if errors.Is(err, ErrUnknownField) {
 		return nil, err
 	}
-	return &Router{d: d, cfg: cfg, cfgErr: err}, nil
+	return &Router{d: d, cfg: cfg, cfgErr: err, seen: map[string]*unstructured.Unstructured{}}, nil
 }
 
 // Type implements trafficrouting.Router: the plugin's type.
@@ -71,6 +77,9 @@ func (r *Router) routes(ctx context.Context) ([]route, error) {
 	if r.cfgErr != nil {
 		return nil, r.cfgErr
 	}
+	if r.found != nil {
+		return r.found, nil
+	}
 	ks, refs, err := Routes(ctx, r.d.Client, r.cfg)
 	if err != nil {
 		return nil, err
@@ -81,16 +90,41 @@ func (r *Router) routes(ctx context.Context) ([]route, error) {
 			out = append(out, route{kind: k, ref: ref})
 		}
 	}
+	r.found = append([]route{}, out...)
 	return out, nil
+}
+
+// get reads a route (a copy the caller may change).
+func (r *Router) get(ctx context.Context, rt route) (*unstructured.Unstructured, error) {
+	key := rt.kind.Kind + "/" + r.cfg.Namespace + "/" + rt.ref.Name
+	if u, ok := r.seen[key]; ok {
+		return u.DeepCopy(), nil
+	}
+	u, err := rt.kind.Get(ctx, r.d.Client, r.cfg.Namespace, rt.ref.Name)
+	if err != nil {
+		return nil, err
+	}
+	r.seen[key] = u.DeepCopy()
+	return u, nil
+}
+
+// write updates a route and remembers it as written.
+func (r *Router) write(ctx context.Context, rt route, u *unstructured.Unstructured) error {
+	if err := r.d.Client.Update(ctx, u); err != nil {
+		delete(r.seen, rt.kind.Kind+"/"+r.cfg.Namespace+"/"+rt.ref.Name)
+		return err
+	}
+	r.seen[rt.kind.Kind+"/"+r.cfg.Namespace+"/"+rt.ref.Name] = u.DeepCopy()
+	return nil
 }
 
 // update writes u back when it changed (the plugin updates every time; an
 // unchanged update changes nothing but the resourceVersion).
-func (r *Router) update(ctx context.Context, before, u *unstructured.Unstructured) error {
+func (r *Router) update(ctx context.Context, rt route, before, u *unstructured.Unstructured) error {
 	if equality.Semantic.DeepEqual(before.Object, u.Object) {
 		return nil
 	}
-	return r.d.Client.Update(ctx, u)
+	return r.write(ctx, rt, u)
 }
 
 // UpdateHash implements trafficrouting.Router: the plugin selects by

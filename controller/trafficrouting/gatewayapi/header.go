@@ -84,7 +84,7 @@ func (r *Router) setHeaderRule(ctx context.Context, rt route, hr *v1alpha1.SetHe
 	if err != nil {
 		return err
 	}
-	u, err := rt.kind.Get(ctx, r.d.Client, r.cfg.Namespace, rt.ref.Name)
+	u, err := r.get(ctx, rt)
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (r *Router) setHeaderRule(ctx context.Context, rt route, hr *v1alpha1.SetHe
 	if equality.Semantic.DeepEqual(before.Object, u.Object) {
 		return nil
 	}
-	if err := r.d.Client.Update(ctx, u); err != nil {
+	if err := r.write(ctx, rt, u); err != nil {
 		return err
 	}
 	r.d.Note(strings.ToLower(rt.kind.Kind), u.GetName(), "spec", "SetHeaderRoute",
@@ -177,7 +177,7 @@ func copyHeaders(own []any, add []map[string]any) []any {
 }
 
 func (r *Router) removeManaged(ctx context.Context, rt route) error {
-	u, err := rt.kind.Get(ctx, r.d.Client, r.cfg.Namespace, rt.ref.Name)
+	u, err := r.get(ctx, rt)
 	if err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (r *Router) removeManaged(ctx context.Context, rt route) error {
 		return nil
 	}
 	setRules(u, kept)
-	if err := r.d.Client.Update(ctx, u); err != nil {
+	if err := r.write(ctx, rt, u); err != nil {
 		return err
 	}
 	r.d.Note(strings.ToLower(rt.kind.Kind), u.GetName(), "spec", "RemoveManagedRoutes",

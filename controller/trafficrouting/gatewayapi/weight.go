@@ -29,7 +29,7 @@ func (r *Router) SetWeight(ctx context.Context, w int32, _ ...v1alpha1.WeightDes
 }
 
 func (r *Router) setRouteWeight(ctx context.Context, rt route, w int32) error {
-	u, err := rt.kind.Get(ctx, r.d.Client, r.cfg.Namespace, rt.ref.Name)
+	u, err := r.get(ctx, rt)
 	if err != nil {
 		return err
 	}
@@ -53,7 +53,7 @@ func (r *Router) setRouteWeight(ctx context.Context, rt route, w int32) error {
 	}
 	setRules(u, rules)
 	r.inProgressLabel(u, w)
-	return r.update(ctx, before, u)
+	return r.update(ctx, rt, before, u)
 }
 
 var errNotFound = errors.New("backendRef not found")
