@@ -235,3 +235,57 @@ func TestHeaderRoutesOnlyWhereAskedAndOnV1beta1(t *testing.T) {
 		}
 	}
 }
+
+const grpcRoute = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: rpc, namespace: ns, labels: {app: demo}}
+spec:
+  rules:
+  - matches: [{method: {service: demo.Echo}}]
+    backendRefs: [{name: stable, port: 9000}, {name: canary, port: 9000}]
+`
+
+func TestGRPCRouteWeightsAndHeaderRule(t *testing.T) {
+	ctx := context.Background()
+	rt, c, _ := build(t, rollout(t, `{grpcRoute: rpc}`, "hdr"), object(t, grpcRoute))
+	hr := &v1alpha1.SetHeaderRoute{Name: "hdr", Match: []v1alpha1.HeaderRoutingMatch{
+		{HeaderName: "x-user", HeaderValue: &v1alpha1.StringMatch{Regex: "beta-[0-9]+"}}}}
+	if err := rt.SetHeaderRoute(ctx, hr); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.SetWeight(ctx, 40); err != nil {
+		t.Fatal(err)
+	}
+	u := get(t, c, "GRPCRoute", "v1", "rpc")
+	if w := weights(t, u); w["/canary"] != 40 || w["/stable"] != 60 || w["hdr/canary"] != 1 {
+		t.Fatalf("weights = %v", w)
+	}
+	rules, _ := Rules(u)
+	m := rules[1]["matches"].([]any)[0].(map[string]any)
+	if m["method"] == nil || m["path"] != nil || m["headers"].([]any)[0].(map[string]any)["value"] != "beta-[0-9]+" {
+		t.Fatalf("managed gRPC match = %v, want the method and the regex header only", m)
+	}
+	ref := rules[1]["backendRefs"].([]any)[0].(map[string]any)
+	if RefName(ref) != "canary" || ref["port"] != int64(9000) || ref["kind"] != "Service" {
+		t.Fatalf("managed backendRef = %v, want the canary Service on the source's port", ref)
+	}
+}
+
+func TestSelectorFindsRoutesWithoutHeaderRoutes(t *testing.T) {
+	ctx := context.Background()
+	rt, c, _ := build(t, rollout(t, `{grpcRouteSelector: {matchLabels: {app: demo}}}`, "hdr"), object(t, grpcRoute))
+	if err := rt.SetWeight(ctx, 25); err != nil {
+		t.Fatal(err)
+	}
+	hr := &v1alpha1.SetHeaderRoute{Name: "hdr", Match: []v1alpha1.HeaderRoutingMatch{
+		{HeaderName: "x-user", HeaderValue: &v1alpha1.StringMatch{Exact: "a"}}}}
+	if err := rt.SetHeaderRoute(ctx, hr); err != nil {
+		t.Fatal(err)
+	}
+	u := get(t, c, "GRPCRoute", "v1", "rpc")
+	rules, _ := Rules(u)
+	if w := weights(t, u); w["/canary"] != 25 || len(rules) != 1 {
+		t.Fatalf("weights %v, %d rules: want the discovered route weighed and no header rule", w, len(rules))
+	}
+}
