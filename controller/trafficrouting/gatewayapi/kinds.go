@@ -3,6 +3,7 @@ package gatewayapi
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -112,7 +113,7 @@ func (k Kind) Get(ctx context.Context, c client.Client, ns, name string) (*unstr
 }
 
 // List lists the routes of kind k in ns whose labels sel selects, at every
-// version, each route once.
+// version, each route once, sorted by name.
 func (k Kind) List(ctx context.Context, c client.Client, ns string, sel client.MatchingLabelsSelector) ([]string, error) {
 	seen := map[string]bool{}
 	var names []string
@@ -132,6 +133,7 @@ func (k Kind) List(ctx context.Context, c client.Client, ns string, sel client.M
 			}
 		}
 	}
+	sort.Strings(names)
 	return names, nil
 }
 
