@@ -7,6 +7,7 @@ import (
 
 	"github.com/rollsim/rollsim/controller/trafficrouting"
 	"github.com/rollsim/rollsim/controller/trafficrouting/gatewayapi"
+	"github.com/rollsim/rollsim/controller/trafficrouting/istio"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 	"github.com/rollsim/rollsim/controller/trafficrouting/openshift"
 )
@@ -15,6 +16,7 @@ import (
 // trafficrouting.Requested gives them. A name the rollout asks for that is
 // not here is "not supported yet".
 var routerFactories = map[string]trafficrouting.Factory{
+	"istio":                            istio.New,
 	"nginx":                            nginx.New,
 	"plugins." + gatewayapi.PluginName: gatewayapi.New,
 	"plugins." + openshift.PluginName:  openshift.New,

@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/rollsim/rollsim/sim/traffic"
 	"github.com/rollsim/rollsim/sim/traffic/gatewayapi"
+	"github.com/rollsim/rollsim/sim/traffic/istio"
 	"github.com/rollsim/rollsim/sim/traffic/openshift"
 )
 
@@ -10,5 +11,5 @@ import (
 // beyond nginx and plain Services (sim/traffic/<router>), for
 // traffic.SplitFromCluster.
 func TrafficRouters() []traffic.RouterReader {
-	return []traffic.RouterReader{gatewayapi.Reader{}, openshift.Reader{}}
+	return []traffic.RouterReader{istio.Reader{}, gatewayapi.Reader{}, openshift.Reader{}}
 }

@@ -395,3 +395,23 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 	obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	return true, nil
 }
+
+// SubResource implements client.SubResourceClientConstructor: a pod's
+// eviction checks PodDisruptionBudgets (eviction.go); everything else is
+// the fake client's.
+func (c *fastClient) SubResource(sub string) client.SubResourceClient {
+	if sub == "eviction" {
+		return &evictionClient{SubResourceClient: c.Client.SubResource(sub), c: c}
+	}
+	return c.Client.SubResource(sub)
+}
+
+type evictionClient struct {
+	client.SubResourceClient
+	c *fastClient
+}
+
+// Create implements client.SubResourceWriter for pods/eviction.
+func (e *evictionClient) Create(ctx context.Context, obj client.Object, sub client.Object, opts ...client.SubResourceCreateOption) error {
+	return evict(ctx, e.c, e.c, obj, sub)
+}
