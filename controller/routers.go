@@ -6,16 +6,20 @@ import (
 	"strings"
 
 	"github.com/rollsim/rollsim/controller/trafficrouting"
+	"github.com/rollsim/rollsim/controller/trafficrouting/gatewayapi"
 	"github.com/rollsim/rollsim/controller/trafficrouting/istio"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
+	"github.com/rollsim/rollsim/controller/trafficrouting/openshift"
 )
 
 // routerFactories are the traffic routers rollsim simulates, by the name
 // trafficrouting.Requested gives them. A name the rollout asks for that is
 // not here is "not supported yet".
 var routerFactories = map[string]trafficrouting.Factory{
-	"istio": istio.New,
-	"nginx": nginx.New,
+	"istio":                            istio.New,
+	"nginx":                            nginx.New,
+	"plugins." + gatewayapi.PluginName: gatewayapi.New,
+	"plugins." + openshift.PluginName:  openshift.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for

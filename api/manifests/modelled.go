@@ -31,6 +31,19 @@ type RouterKinds struct {
 var Routers = []RouterKinds{
 	{Router: "istio", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Istio != nil },
 		Kinds: []schema.GroupKind{{Group: "networking.istio.io", Kind: "VirtualService"}, {Group: "networking.istio.io", Kind: "DestinationRule"}}},
+	{Router: "plugins.argoproj-labs/gatewayAPI", Uses: usesPlugin("argoproj-labs/gatewayAPI"), Kinds: []schema.GroupKind{
+		{Group: "gateway.networking.k8s.io", Kind: "HTTPRoute"}, {Group: "gateway.networking.k8s.io", Kind: "GRPCRoute"},
+		{Group: "gateway.networking.k8s.io", Kind: "TCPRoute"}, {Group: "gateway.networking.k8s.io", Kind: "TLSRoute"}}},
+	{Router: "plugins.argoproj-labs/openshift", Uses: usesPlugin("argoproj-labs/openshift"), Kinds: []schema.GroupKind{
+		{Group: "route.openshift.io", Kind: "Route"}}},
+}
+
+// usesPlugin tells whether a traffic routing names the plugin.
+func usesPlugin(name string) func(tr *v1alpha1.RolloutTrafficRouting) bool {
+	return func(tr *v1alpha1.RolloutTrafficRouting) bool {
+		_, ok := tr.Plugins[name]
+		return ok
+	}
 }
 
 // Modelled tells which kinds outside the scheme the rollouts among objs
