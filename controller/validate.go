@@ -22,6 +22,11 @@ func (c *rolloutContext) validate() string {
 	case ro.Spec.RollbackWindow != nil:
 		return "spec.rollbackWindow: " + ErrNotSupported.Error()
 	}
+	// Argo's first check (the CRD sets no minimum, so the API server
+	// accepts a negative count).
+	if r := ro.Spec.Replicas; r != nil && *r < 0 {
+		return fmt.Sprintf("spec.replicas: Invalid value: %d: must be greater than or equal to 0", *r)
+	}
 	if ro.Spec.Selector == nil || (len(ro.Spec.Selector.MatchLabels) == 0 && len(ro.Spec.Selector.MatchExpressions) == 0) {
 		return "spec.selector: Required value: Rollout has missing field '.spec.selector'"
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/rollsim/rollsim/sim/trace"
@@ -43,6 +44,35 @@ type Scenario struct {
 	// charts.
 	Samples  []Sample       `json:"samples,omitempty"`
 	Timeline []trace.Record `json:"timeline"`
+	// NotModelled are the objects of the manifests that the simulation
+	// holds but does not model (kinds outside rollsim's scheme that no
+	// traffic router of the rollouts reads), sorted by kind, namespace,
+	// name.
+	NotModelled []NotModelled `json:"notModelled,omitempty"`
+}
+
+// NotModelled is one object the simulation holds but does not model.
+type NotModelled struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Namespace  string `json:"namespace,omitempty"`
+	Name       string `json:"name"`
+	File       string `json:"file"`
+	Line       int    `json:"line,omitempty"`
+}
+
+// String is the listing line: "not modelled by the simulation: <kind>
+// <namespace/name> (file:line)".
+func (n NotModelled) String() string {
+	name := n.Name
+	if n.Namespace != "" {
+		name = n.Namespace + "/" + name
+	}
+	src := n.File
+	if n.Line > 0 {
+		src += ":" + strconv.Itoa(n.Line)
+	}
+	return fmt.Sprintf("not modelled by the simulation: %s %s (%s)", n.Kind, name, src)
 }
 
 // Outcome answers the questions users bring, for one rollout. Durations are
@@ -204,6 +234,9 @@ func WriteText(w io.Writer, results []Scenario) error {
 		fmt.Fprintf(&b, "=== %s %s (%s) virtual %s, seed %d%s\n", verdict, r.Scenario, r.File, virtual(r.VirtualMs), r.Seed, backendNote(r.Backend))
 		if r.Error != "" {
 			fmt.Fprintf(&b, "error (%s): %s\n", r.ErrorKind, r.Error)
+		}
+		for _, n := range r.NotModelled {
+			b.WriteString(n.String() + "\n")
 		}
 		if len(r.Timeline) > 0 {
 			b.WriteString("--- timeline\n")

@@ -13,8 +13,11 @@ import (
 	"time"
 
 	"github.com/rollsim/rollsim/api/manifests"
+	"github.com/rollsim/rollsim/report"
+	"github.com/rollsim/rollsim/sim/cluster"
 	"github.com/rollsim/rollsim/sim/traffic"
 	"gopkg.in/yaml.v3"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 )
 
 // Error is a scenario-file error: file, line, field and what was expected.
@@ -112,6 +115,9 @@ func (s *Scenario) validate() error {
 		return s.errAt("metadata.name", "required: a name for the scenario")
 	}
 	sp := &s.Spec
+	if msgs := apivalidation.ValidateNamespaceName(sp.Namespace, false); sp.Namespace != "" && len(msgs) > 0 {
+		return s.errAt("spec.namespace", fmt.Sprintf("Invalid value: %q: %s (the API server refuses such a namespace)", sp.Namespace, strings.Join(msgs, "; ")))
+	}
 	if len(sp.Manifests) == 0 {
 		return s.errAt("spec.manifests", "required: at least one manifest file or directory")
 	}
@@ -400,4 +406,58 @@ func readFile(path string) ([]byte, error) {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", errors.Unwrap(err))}
 	}
 	return data, nil
+}
+
+// addNotModelled adds the objects of objs that the simulation does not
+// model (manifests.NotModelled) to list, once each, sorted by kind,
+// namespace, name and source.
+func addNotModelled(list []report.NotModelled, objs []manifests.Object) []report.NotModelled {
+	seen := map[report.NotModelled]bool{}
+	for _, n := range list {
+		seen[n] = true
+	}
+	for _, o := range manifests.NotModelled(objs) {
+		gvk := o.Obj.GetObjectKind().GroupVersionKind()
+		n := report.NotModelled{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: o.Obj.GetNamespace(),
+			Name: o.Obj.GetName(), File: o.Source.File, Line: o.Source.Line}
+		if !seen[n] {
+			seen[n] = true
+			list = append(list, n)
+		}
+	}
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.APIVersion != b.APIVersion {
+			return a.APIVersion < b.APIVersion
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return list
+}
+
+// metadataErrors checks the objects' metadata as the API server checks it
+// on create (cluster.MetadataErrors: names, namespaces, labels, …), so that
+// both backends refuse the same objects with the server's message, at the
+// object's file and line.
+func metadataErrors(objs []manifests.Object) error {
+	var errs []error
+	for _, o := range objs {
+		gk := o.Obj.GetObjectKind().GroupVersionKind().GroupKind()
+		for _, fe := range cluster.MetadataErrors(gk, o.Obj, manifests.Namespaced(o, objs)) {
+			errs = append(errs, o.ErrorAt(fe.Field, fmt.Sprintf("the API server rejected %s %s: %s", gk.Kind, o.Obj.GetName(), fe.ErrorBody())))
+		}
+	}
+	return errors.Join(errs...)
 }

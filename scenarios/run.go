@@ -110,6 +110,8 @@ type runner struct {
 	onset         *time.Time
 	anchors       map[string]time.Time
 	results       []report.Expectation
+	// notModelled: the loaded objects the simulation does not model.
+	notModelled []report.NotModelled
 }
 
 // Run runs a loaded scenario. Input problems found while running (manifests
@@ -151,6 +153,7 @@ func Run(s *Scenario, opts RunOptions) *Result {
 			res.Report.Rollouts, res.Report.AnalysisRuns = summarize(r.h)
 		}
 	}
+	res.Report.NotModelled = r.notModelled
 	res.Report.Expectations = append(res.Report.Expectations, r.results...)
 	passed := res.Report.Error == ""
 	for _, e := range res.Report.Expectations {
@@ -182,22 +185,16 @@ func (r *runner) loadObjectsAbs(paths []string) ([]client.Object, error) {
 	if err != nil {
 		return nil, err
 	}
+	manifests.DefaultNamespaces(objs, r.ns)
+	if err := metadataErrors(objs); err != nil {
+		return nil, err
+	}
+	r.notModelled = addNotModelled(r.notModelled, objs)
 	out := make([]client.Object, 0, len(objs))
 	for _, o := range objs {
-		if o.Obj.GetNamespace() == "" && !clusterScoped(o.Obj) {
-			o.Obj.SetNamespace(r.ns)
-		}
 		out = append(out, o.Obj)
 	}
 	return out, nil
-}
-
-func clusterScoped(o client.Object) bool {
-	switch o.(type) {
-	case *corev1.Namespace, *v1alpha1.ClusterAnalysisTemplate:
-		return true
-	}
-	return false
 }
 
 func (r *runner) run(seed int64, opts RunOptions) (string, error) {

@@ -133,10 +133,18 @@ func validateManifests(path string) []Finding {
 	var rest, rollouts []client.Object
 	src := map[string]manifests.Source{}
 	templates := map[string]*v1alpha1.AnalysisTemplate{}
-	for _, o := range objs {
-		if o.Obj.GetNamespace() == "" && !clusterScoped(o.Obj) {
-			o.Obj.SetNamespace("default")
+	manifests.DefaultNamespaces(objs, "default")
+	if err := metadataErrors(objs); err != nil {
+		return errFinding(err)
+	}
+	for _, n := range addNotModelled(nil, objs) {
+		name := n.Name
+		if n.Namespace != "" {
+			name = n.Namespace + "/" + name
 		}
+		out = append(out, Finding{File: n.File, Line: n.Line, Severity: "warning", Msg: fmt.Sprintf("not modelled by the simulation: %s %s", n.Kind, name)})
+	}
+	for _, o := range objs {
 		if _, ok := o.Obj.(*v1alpha1.Rollout); ok {
 			rollouts = append(rollouts, o.Obj)
 			src[o.Obj.GetNamespace()+"/"+o.Obj.GetName()] = o.Source

@@ -180,8 +180,9 @@ func (h *Harness) Recorder() *trace.Recorder { return h.rec }
 // Engine exposes the event loop (for step counts in benchmarks).
 func (h *Harness) Engine() *engine.Engine { return h.eng }
 
-// StateVersion changes whenever a Rollout, ReplicaSet, Pod, Service or
-// Ingress is written.
+// StateVersion changes whenever a Rollout, ReplicaSet, Pod, Service,
+// Ingress or an object outside the scheme (a router's VirtualService, …) is
+// written.
 func (h *Harness) StateVersion() uint64 { return h.stateVersion }
 
 // Writes is the number of store writes so far.
@@ -232,6 +233,10 @@ func (h *Harness) onChange(c cluster.Change) {
 	switch c.Kind {
 	case "Rollout", "ReplicaSet", "Pod", "Service", "Ingress":
 		h.stateVersion++
+	default:
+		if c.Unstructured { // a router's object: routing may have moved
+			h.stateVersion++
+		}
 	}
 	switch c.Kind {
 	case "Rollout":
@@ -296,6 +301,17 @@ func (h *Harness) onChange(c cluster.Change) {
 	case "ClusterAnalysisTemplate":
 		for k := range h.known {
 			h.dirty[k] = true
+		}
+	default:
+		// An object outside the scheme (a router's VirtualService,
+		// HTTPRoute, …): the rollouts of its namespace (all, for a
+		// cluster-scoped one) may read it, as they read Services.
+		if c.Unstructured {
+			for k := range h.known {
+				if c.Namespace == "" || k.namespace == c.Namespace {
+					h.dirty[k] = true
+				}
+			}
 		}
 	}
 }

@@ -113,7 +113,10 @@ func decodeDocument(d *document, depth int) ([]Object, []*Error) {
 	}
 	gvk := gv.WithKind(kind)
 	if !api.Scheme.Recognizes(gvk) {
-		return nil, []*Error{d.unknownKind(gvk, avKey, kindKey)}
+		if mustBeTyped(gvk) {
+			return nil, []*Error{d.unknownKind(gvk, avKey, kindKey)}
+		}
+		return d.decodeUnstructured(jsonData, top, gvk)
 	}
 	dec := yamlDecoder
 	if d.isJSON {
@@ -191,7 +194,7 @@ func jsonKind(data []byte) string {
 func (d *document) objects(obj runtime.Object, gvk schema.GroupVersionKind, depth int) ([]Object, []*Error) {
 	if co, ok := obj.(client.Object); ok {
 		setKind(co, gvk)
-		return []Object{{Obj: co, Source: Source{File: d.file, Line: d.line}}}, nil
+		return []Object{{Obj: co, Source: Source{File: d.file, Line: d.line}, doc: d}}, nil
 	}
 	if !meta.IsListType(obj) {
 		return nil, []*Error{d.errAt([]seg{keySeg("kind")}, fmt.Sprintf("%s %s is not an object kind (it has no metadata); expected a kind such as Rollout or Service", gvk.GroupVersion(), gvk.Kind))}
@@ -227,7 +230,7 @@ func (d *document) objects(obj runtime.Object, gvk schema.GroupVersionKind, dept
 			if kinds, _, err := api.Scheme.ObjectKinds(it); err == nil && len(kinds) > 0 {
 				setKind(it, kinds[0])
 			}
-			objs = append(objs, Object{Obj: it, Source: Source{File: d.file, Line: sub.line}})
+			objs = append(objs, Object{Obj: it, Source: Source{File: d.file, Line: sub.line}, doc: sub})
 		default:
 			errs = append(errs, sub.errAt(nil, "expected a Kubernetes object in the list"))
 		}

@@ -9,8 +9,18 @@
 //     same code as `kustomize build`).
 //   - DecodeStrict: one YAML or JSON document into a typed object
 //     (*v1alpha1.Rollout, *corev1.Service, …) with the strict decoder of
-//     api.Scheme: unknown or misspelt fields, duplicate fields, type errors
-//     and kinds the scheme does not know are errors, never silently dropped.
+//     api.Scheme: unknown or misspelt fields, duplicate fields and type
+//     errors are errors, never silently dropped. A kind outside the scheme
+//     that some cluster could serve (a CRD's kind: VirtualService,
+//     HTTPRoute, ServiceMonitor, a CustomResourceDefinition itself, …) is
+//     an *unstructured.Unstructured with strictly checked metadata
+//     (unstructured.go says which kinds); a kind nobody could serve
+//     (apps/v2 Deployment, a misspelt Rollout) is an error.
+//   - Duplicates: two objects with the same kind, namespace and name are an
+//     error naming both places.
+//   - NotModelled: the unstructured objects no traffic router of the
+//     manifests' rollouts reads (Routers is the table routers fill in),
+//     for the "not modelled by the simulation" listing.
 //   - StrictUnmarshal: the same strictness for any Go struct with json tags
 //     (rollsim's own scenario files).
 //   - Error: every problem names the file, the line, the field path

@@ -1,6 +1,7 @@
 package manifests
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,6 +30,21 @@ type Object struct {
 	// Obj is the decoded object: *v1alpha1.Rollout, *corev1.Service, …
 	Obj    client.Object
 	Source Source
+	doc    *document
+}
+
+// ErrorAt is an error about the field at path of the object (dotted, with
+// list indices, as API servers name fields: metadata.name), at the field's
+// line when the source document has it, else the document's.
+func (o Object) ErrorAt(path, msg string) *Error {
+	if o.doc == nil {
+		return &Error{File: o.Source.File, Line: o.Source.Line, Field: path, Msg: msg}
+	}
+	var tree any
+	if j, err := json.Marshal(o.Obj); err == nil {
+		_ = json.Unmarshal(j, &tree)
+	}
+	return o.doc.errAt(parsePath(tree, path), msg)
 }
 
 // Error is one problem in one manifest.
@@ -77,6 +93,10 @@ func (e *Error) Error() string {
 // kustomization.yml or Kustomization) is built with kustomize instead, and so
 // is the directory of a path naming such a file.
 //
+// Two objects of the same kind (API group and kind), namespace and name
+// are an error at the second, naming the first: applying both would
+// silently keep only the later one.
+//
 // Objects come back in input order: paths in the order given, files in name
 // order, documents in file order, kustomize output in the order `kustomize
 // build` prints it. Every problem in every document is reported: the error is
@@ -87,6 +107,7 @@ func Load(paths ...string) ([]Object, error) {
 	for _, p := range paths {
 		l.loadPath(p)
 	}
+	l.errs = append(l.errs, duplicates(l.objs)...)
 	if len(l.errs) > 0 {
 		return nil, joinErrors(l.errs)
 	}

@@ -5,7 +5,12 @@
 // delay, readiness, never-ready versions), the Job controller (pods,
 // backoffLimit with 10 s·2ⁿ back-off, Complete/Failed conditions), owner
 // garbage collection, metadata.generation, and deterministic stand-ins for
-// server-set fields (creationTimestamp in virtual time, uid).
+// server-set fields (creationTimestamp in virtual time, uid). Objects of
+// kinds outside the scheme (a router's VirtualService, any custom resource)
+// are stored as *unstructured.Unstructured and served the same way, through
+// client.Client and a client-go dynamic.Interface (Store.Dynamic); a
+// CustomResourceDefinition in the store declares its kind's scope and status
+// subresource (store_kinds.go).
 //
 // May import: api, the upstream API types, controller-runtime's client and
 // fake client, client-go (fake clientset, testing), sim/engine, sim/trace.

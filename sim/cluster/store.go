@@ -42,6 +42,19 @@ type Change struct {
 	Namespace string
 	Name      string
 	Old, New  runtime.Object
+	// Unstructured: the object's kind is outside rollsim's scheme (a
+	// VirtualService, an HTTPRoute, …); Old and New are
+	// *unstructured.Unstructured.
+	Unstructured bool
+}
+
+// outsideScheme tells whether obj is an unstructured object of a kind
+// rollsim's scheme does not hold.
+func outsideScheme(obj runtime.Object) bool {
+	if _, ok := obj.(runtime.Unstructured); !ok {
+		return false
+	}
+	return !api.Scheme.Recognizes(obj.GetObjectKind().GroupVersionKind())
 }
 
 // Store is the fake backend: a plain object tracker under both clients.
@@ -50,6 +63,8 @@ type Store struct {
 	tracker   *tracker
 	client    *fastClient
 	clientset *k8sfake.Clientset
+	// byResource: the scheme's kinds by resource (dynamic.go).
+	byResource map[schema.GroupVersionResource]schema.GroupVersionKind
 }
 
 // NewStore builds the store. now gives the virtual time stamped into
@@ -64,6 +79,7 @@ func NewStore(now func() time.Time, onChange func(Change)) *Store {
 		onChange: onChange,
 		owners:   map[types.UID][]objRef{},
 		kinds:    map[reflect.Type]string{},
+		table:    newKindTable(),
 	}
 	c := crfake.NewClientBuilder().
 		WithScheme(s).
@@ -119,6 +135,8 @@ type tracker struct {
 	owners      map[types.UID][]objRef
 	// kinds caches the kind of each typed Go type (for notifications).
 	kinds map[reflect.Type]string
+	// table knows the kinds outside the scheme (store_kinds.go).
+	table *kindTable
 }
 
 var _ clienttesting.ObjectTracker = (*tracker)(nil)
@@ -151,7 +169,7 @@ func (t *tracker) notify(op Op, old, obj runtime.Object) {
 	if err != nil {
 		return
 	}
-	t.onChange(Change{Op: op, Kind: t.kindOf(src), Namespace: acc.GetNamespace(), Name: acc.GetName(), Old: old, New: obj})
+	t.onChange(Change{Op: op, Kind: t.kindOf(src), Namespace: acc.GetNamespace(), Name: acc.GetName(), Old: old, New: obj, Unstructured: outsideScheme(src)})
 }
 
 func (t *tracker) bumpRV(obj runtime.Object) {
@@ -195,17 +213,35 @@ func (t *tracker) Add(obj runtime.Object) error {
 	gvks, _, _ := t.scheme.ObjectKinds(obj)
 	if len(gvks) > 0 {
 		gvr, _ := meta.UnsafeGuessKindToResource(gvks[0])
+		t.table.learn(gvr, gvks[0], obj)
 		t.index(gvr, obj)
 	}
 	t.notify(OpCreate, nil, obj)
 	return nil
 }
 
+// scope clears the namespace of an object of a cluster-scoped kind, as the
+// API server does, and returns the namespace the write is in.
+func (t *tracker) scope(gvr schema.GroupVersionResource, obj runtime.Object, ns string) string {
+	if _, known := t.table.byResource[gvr]; !known || gvr.Group == api.CRDGroupKind.Group {
+		if gvks, _, _ := t.scheme.ObjectKinds(obj); len(gvks) > 0 {
+			t.table.learn(gvr, gvks[0], obj)
+		}
+	}
+	if !t.table.cluster[gvr.GroupResource()] {
+		return ns
+	}
+	if acc, err := meta.Accessor(obj); err == nil {
+		acc.SetNamespace("")
+	}
+	return ""
+}
+
 func (t *tracker) Get(gvr schema.GroupVersionResource, ns, name string, opts ...metav1.GetOptions) (runtime.Object, error) {
 	if err := atMostOne(len(opts)); err != nil {
 		return nil, err
 	}
-	return t.objs.Get(gvr, ns, name)
+	return t.objs.Get(gvr, t.table.namespace(gvr, ns), name)
 }
 
 // atMostOne is client-go's tracker's check on its variadic options.
@@ -220,12 +256,34 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err := atMostOne(len(opts)); err != nil {
 		return err
 	}
+	ns = t.scope(gvr, obj, ns)
+	if err := t.validateCreate(gvr, obj); err != nil {
+		return err
+	}
 	t.stamp(obj)
 	if err := t.objs.Create(gvr, obj, ns); err != nil {
 		return err
 	}
 	t.index(gvr, obj)
 	t.notify(OpCreate, nil, obj)
+	return nil
+}
+
+// validateCreate refuses what the API server's metadata validation refuses
+// (names.go), with the server's error.
+func (t *tracker) validateCreate(gvr schema.GroupVersionResource, obj runtime.Object) error {
+	acc, err := meta.Accessor(obj)
+	if err != nil {
+		return err
+	}
+	gvks, _, err := t.scheme.ObjectKinds(obj)
+	if err != nil || len(gvks) == 0 {
+		return nil
+	}
+	gk := gvks[0].GroupKind()
+	if errs := MetadataErrors(gk, acc, !t.table.cluster[gvr.GroupResource()]); len(errs) > 0 {
+		return apierrors.NewInvalid(gk, acc.GetName(), errs)
+	}
 	return nil
 }
 
@@ -251,6 +309,7 @@ func (t *tracker) update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 		return err
 	}
 	name := acc.GetName()
+	ns = t.scope(gvr, obj, ns)
 	// old is the stored object itself: only read here and handed to the
 	// change listener.
 	old, ok := t.objs.peek(gvr, ns, name)
@@ -260,7 +319,11 @@ func (t *tracker) update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	oldAcc, _ := meta.Accessor(old)
 	gen := oldAcc.GetGeneration()
 	if !t.statusWrite {
-		if os, ns2 := specOf(old), specOf(obj); os != nil && !equality.Semantic.DeepEqual(os, ns2) {
+		if changed, isU := t.table.unstructuredChanged(old, obj); isU {
+			if changed {
+				gen++
+			}
+		} else if os, ns2 := specOf(old), specOf(obj); os != nil && !equality.Semantic.DeepEqual(os, ns2) {
 			gen++
 		}
 	}
@@ -303,11 +366,11 @@ func (t *tracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVersionK
 	if err := atMostOne(len(opts)); err != nil {
 		return nil, err
 	}
-	return t.objs.List(gvr, gvk, ns, nil)
+	return t.objs.List(gvr, gvk, t.table.namespace(gvr, ns), nil)
 }
 
 func (t *tracker) Watch(gvr schema.GroupVersionResource, ns string, opts ...metav1.ListOptions) (watch.Interface, error) {
-	return t.objs.Watch(gvr, ns, opts...)
+	return t.objs.Watch(gvr, t.table.namespace(gvr, ns), opts...)
 }
 
 // Delete removes the object and, like the garbage collector, every object
@@ -316,6 +379,7 @@ func (t *tracker) Delete(gvr schema.GroupVersionResource, ns, name string, opts 
 	if err := atMostOne(len(opts)); err != nil {
 		return err
 	}
+	ns = t.table.namespace(gvr, ns)
 	old, ok := t.objs.peek(gvr, ns, name)
 	if !ok {
 		return apierrors.NewNotFound(gvr.GroupResource(), name)

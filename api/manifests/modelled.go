@@ -1,0 +1,96 @@
+package manifests
+
+import (
+	"sort"
+
+	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// RouterKinds says which kinds outside rollsim's scheme a traffic router
+// reads and writes, so that they count as modelled by the simulation for
+// the rollouts that use that router.
+type RouterKinds struct {
+	// Router names the router (for tests and messages): "istio", …
+	Router string
+	// Uses tells whether a rollout's traffic routing uses the router.
+	Uses func(tr *v1alpha1.RolloutTrafficRouting) bool
+	// Kinds are the kinds it reads and writes (any version).
+	Kinds []schema.GroupKind
+}
+
+// Routers lists, for each traffic router the simulation models, the kinds
+// outside the scheme it works on. A router's package fills in its entry
+// here when it starts to read its objects, e.g.
+//
+//	{Router: "istio", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Istio != nil },
+//	 Kinds: []schema.GroupKind{{Group: "networking.istio.io", Kind: "VirtualService"}, {Group: "networking.istio.io", Kind: "DestinationRule"}}},
+//
+// An object of such a kind is then modelled when some rollout among the
+// manifests routes through that router; otherwise NotModelled lists it.
+var Routers = []RouterKinds{}
+
+// Modelled tells which kinds outside the scheme the rollouts among objs
+// make the simulation model: the kinds of the routers they route through.
+func Modelled(objs []Object, routers []RouterKinds) map[schema.GroupKind]bool {
+	out := map[schema.GroupKind]bool{}
+	for _, o := range objs {
+		ro, ok := o.Obj.(*v1alpha1.Rollout)
+		if !ok {
+			continue
+		}
+		var trs []*v1alpha1.RolloutTrafficRouting
+		if c := ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil {
+			trs = append(trs, c.TrafficRouting)
+		}
+		for _, tr := range trs {
+			for _, r := range routers {
+				if r.Uses != nil && r.Uses(tr) {
+					for _, gk := range r.Kinds {
+						out[gk] = true
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// NotModelled lists the objects of objs the simulation holds but does not
+// model: the unstructured ones (kinds outside the scheme) whose kinds no
+// router of a rollout among objs reads (Routers). Sorted by kind,
+// namespace, name, then source.
+func NotModelled(objs []Object) []Object {
+	return notModelled(objs, Routers)
+}
+
+func notModelled(objs []Object, routers []RouterKinds) []Object {
+	modelled := Modelled(objs, routers)
+	var out []Object
+	for _, o := range objs {
+		if o.IsUnstructured() && !modelled[o.Obj.GetObjectKind().GroupVersionKind().GroupKind()] {
+			out = append(out, o)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		ka, kb := a.Obj.GetObjectKind().GroupVersionKind(), b.Obj.GetObjectKind().GroupVersionKind()
+		if ka.Kind != kb.Kind {
+			return ka.Kind < kb.Kind
+		}
+		if ka.Group != kb.Group {
+			return ka.Group < kb.Group
+		}
+		if a.Obj.GetNamespace() != b.Obj.GetNamespace() {
+			return a.Obj.GetNamespace() < b.Obj.GetNamespace()
+		}
+		if a.Obj.GetName() != b.Obj.GetName() {
+			return a.Obj.GetName() < b.Obj.GetName()
+		}
+		if a.Source.File != b.Source.File {
+			return a.Source.File < b.Source.File
+		}
+		return a.Source.Line < b.Source.Line
+	})
+	return out
+}
