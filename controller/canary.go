@@ -539,6 +539,9 @@ func (c *rolloutContext) completedCurrentStep() bool {
 	case step.Analysis != nil:
 		ar := c.ars.step
 		return ar != nil && ar.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
+		// the route is set by reconcileTrafficRouting; the step is done
+		return true
 	}
 	return false
 }

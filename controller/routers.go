@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rollsim/rollsim/controller/trafficrouting"
+	"github.com/rollsim/rollsim/controller/trafficrouting/alb"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 )
 
@@ -14,6 +15,7 @@ import (
 // not here is "not supported yet".
 var routerFactories = map[string]trafficrouting.Factory{
 	"nginx": nginx.New,
+	"alb":   alb.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for

@@ -101,6 +101,11 @@ type ClusterSpec struct {
 	PodStartup *Duration `json:"podStartup,omitempty"`
 	// JobPodStartup: creation to Running for analysis job pods (default 2s).
 	JobPodStartup *Duration `json:"jobPodStartup,omitempty"`
+	// ALBWeightVerifyDelay turns on ALB weight verification (Argo's
+	// --alb-verify-weight): the load balancer's target groups take the
+	// weights an Ingress's annotations carry this long after they were
+	// written. Unset: verification is off, as in Argo by default.
+	ALBWeightVerifyDelay *Duration `json:"albWeightVerifyDelay,omitempty"`
 }
 
 // Version is how an image behaves; versions are matched by full image

@@ -42,6 +42,10 @@ type Config struct {
 	// backend (cluster.NewStore). now is the virtual clock; onChange must
 	// hear every successful write.
 	NewBackend func(now func() time.Time, onChange func(cluster.Change)) (Backend, error)
+	// ALBWeightVerifyDelay, when set, turns on ALB weight verification:
+	// an Ingress's weights are in effect this long after its annotations
+	// last changed (weightverify.go).
+	ALBWeightVerifyDelay *time.Duration
 }
 
 // Backend is the cluster a harness drives: the fake store or a scenario's
@@ -99,6 +103,9 @@ type Harness struct {
 	jobLabels  map[string]string // job name → timeline label
 	arOwner    map[string]string // analysis run → rollout
 	resync     *engine.Event
+	// annotated is when each Ingress's annotations last changed (ALB
+	// weight verification).
+	annotated map[string]time.Time
 	// stateVersion counts writes to Rollouts, ReplicaSets and Pods: readers
 	// that derive something from them can skip work when it did not move.
 	stateVersion uint64
@@ -121,7 +128,7 @@ func New(cfg Config) (*Harness, error) {
 	h := &Harness{
 		cfg: cfg, eng: engine.New(cfg.Seed, cfg.MaxEvents),
 		dirty: map[key]bool{}, timers: map[key]*engine.Event{}, known: map[key]bool{},
-		jobLabels: map[string]string{}, arOwner: map[string]string{},
+		jobLabels: map[string]string{}, arOwner: map[string]string{}, annotated: map[string]time.Time{},
 	}
 	h.clk = h.eng.Clock()
 	h.rec = trace.NewRecorder(h.eng.Now)
@@ -146,6 +153,9 @@ func New(cfg Config) (*Harness, error) {
 	}
 	opts := controller.Options{Client: h.store.Client(), Clock: h.clk, Recorder: controller.RecorderFunc(h.recordNote),
 		Providers: providers, ResyncPeriod: cfg.ResyncPeriod}
+	if cfg.ALBWeightVerifyDelay != nil {
+		opts.WeightVerifier = albVerifier{h}
+	}
 	var err error
 	if h.rollouts, err = controller.NewRolloutReconciler(opts); err != nil {
 		return nil, err
@@ -293,6 +303,9 @@ func (h *Harness) onChange(c cluster.Change) {
 			mark(kindRollout, c.Namespace, o)
 		}
 	case "Service", "Ingress", "AnalysisTemplate":
+		if c.Kind == "Ingress" {
+			h.noteIngressAnnotations(c)
+		}
 		for k := range h.known {
 			if k.namespace == c.Namespace {
 				h.dirty[k] = true

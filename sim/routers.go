@@ -1,10 +1,13 @@
 package sim
 
-import "github.com/rollsim/rollsim/sim/traffic"
+import (
+	"github.com/rollsim/rollsim/sim/traffic"
+	"github.com/rollsim/rollsim/sim/traffic/alb"
+)
 
 // TrafficRouters are the traffic model's readers of every router modelled
 // beyond nginx and plain Services (sim/traffic/<router>), for
 // traffic.SplitFromCluster.
 func TrafficRouters() []traffic.RouterReader {
-	return []traffic.RouterReader{}
+	return []traffic.RouterReader{alb.Reader{}}
 }

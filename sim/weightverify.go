@@ -1,0 +1,36 @@
+package sim
+
+import (
+	"github.com/rollsim/rollsim/sim/cluster"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+)
+
+// albVerifier answers the ALB router's weight verification: the simulated
+// load balancer takes an Ingress's annotations Config.ALBWeightVerifyDelay
+// after they last changed
+// (an Ingress never patched since it was applied is in effect).
+type albVerifier struct{ h *Harness }
+
+// Verified implements controller.TrafficRouterWeightVerifier.
+func (v albVerifier) Verified(kind, namespace, name string) bool {
+	at, ok := v.h.annotated[kind+"/"+namespace+"/"+name]
+	if !ok {
+		return true
+	}
+	return !v.h.eng.Now().Before(at.Add(*v.h.cfg.ALBWeightVerifyDelay))
+}
+
+// noteIngressAnnotations records when an Ingress's annotations changed.
+func (h *Harness) noteIngressAnnotations(c cluster.Change) {
+	var before, after map[string]string
+	if m, err := meta.Accessor(c.Old); c.Old != nil && err == nil {
+		before = m.GetAnnotations()
+	}
+	if m, err := meta.Accessor(c.New); c.New != nil && err == nil {
+		after = m.GetAnnotations()
+	}
+	if c.Op == cluster.OpUpdate && !equality.Semantic.DeepEqual(before, after) {
+		h.annotated["ingress/"+c.Namespace+"/"+c.Name] = h.eng.Now()
+	}
+}
