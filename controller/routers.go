@@ -8,6 +8,7 @@ import (
 	"github.com/rollsim/rollsim/controller/trafficrouting"
 	"github.com/rollsim/rollsim/controller/trafficrouting/alb"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
+	"github.com/rollsim/rollsim/controller/trafficrouting/smi"
 )
 
 // routerFactories are the traffic routers rollsim simulates, by the name
@@ -16,6 +17,7 @@ import (
 var routerFactories = map[string]trafficrouting.Factory{
 	"nginx": nginx.New,
 	"alb":   alb.New,
+	"smi":   smi.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for
@@ -49,7 +51,7 @@ func (c *rolloutContext) trafficRouters() ([]trafficrouting.Router, error) {
 	}
 	d := trafficrouting.Deps{
 		Rollout: c.ro, Status: &c.newStatus, ReplicaSets: c.allRSs, Client: c.r.opts.Client, Clock: c.r.opts.Clock,
-		Note: c.note, Verifier: c.r.opts.WeightVerifier,
+		Note: c.note, Verifier: c.r.opts.WeightVerifier, SMIAPIVersion: c.r.opts.SMIAPIVersion,
 	}
 	var out []trafficrouting.Router
 	for _, name := range trafficrouting.Requested(cs.TrafficRouting) {

@@ -299,7 +299,7 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh, NewBackend: newBackend,
 		Providers: func(c client.Client, clk clock.Clock) controller.ProviderFactory {
 			return &lateFactory{f: factory, wire: func() { wireFactory(factory, s, hp, c, clk) }}
-		}, ALBWeightVerifyDelay: albDelay})
+		}, ALBWeightVerifyDelay: albDelay, SMIAPIVersion: s.Spec.Cluster.TrafficSplitAPIVersion})
 	if err != nil {
 		return ErrRun, err
 	}

@@ -46,6 +46,9 @@ type Config struct {
 	// an Ingress's weights are in effect this long after its annotations
 	// last changed (weightverify.go).
 	ALBWeightVerifyDelay *time.Duration
+	// SMIAPIVersion is the TrafficSplit version the controller writes
+	// ("" is v1alpha1, Argo's default).
+	SMIAPIVersion string
 }
 
 // Backend is the cluster a harness drives: the fake store or a scenario's
@@ -152,7 +155,7 @@ func New(cfg Config) (*Harness, error) {
 		providers = cfg.Providers(h.store.Client(), h.clk)
 	}
 	opts := controller.Options{Client: h.store.Client(), Clock: h.clk, Recorder: controller.RecorderFunc(h.recordNote),
-		Providers: providers, ResyncPeriod: cfg.ResyncPeriod}
+		Providers: providers, ResyncPeriod: cfg.ResyncPeriod, SMIAPIVersion: cfg.SMIAPIVersion}
 	if cfg.ALBWeightVerifyDelay != nil {
 		opts.WeightVerifier = albVerifier{h}
 	}

@@ -3,11 +3,12 @@ package sim
 import (
 	"github.com/rollsim/rollsim/sim/traffic"
 	"github.com/rollsim/rollsim/sim/traffic/alb"
+	"github.com/rollsim/rollsim/sim/traffic/smi"
 )
 
 // TrafficRouters are the traffic model's readers of every router modelled
 // beyond nginx and plain Services (sim/traffic/<router>), for
 // traffic.SplitFromCluster.
 func TrafficRouters() []traffic.RouterReader {
-	return []traffic.RouterReader{alb.Reader{}}
+	return []traffic.RouterReader{alb.Reader{}, smi.Reader{}}
 }

@@ -28,7 +28,10 @@ type RouterKinds struct {
 //
 // An object of such a kind is then modelled when some rollout among the
 // manifests routes through that router; otherwise NotModelled lists it.
-var Routers = []RouterKinds{}
+var Routers = []RouterKinds{
+	{Router: "smi", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.SMI != nil },
+		Kinds: []schema.GroupKind{{Group: "split.smi-spec.io", Kind: "TrafficSplit"}}},
+}
 
 // Modelled tells which kinds outside the scheme the rollouts among objs
 // make the simulation model: the kinds of the routers they route through.
