@@ -22,8 +22,9 @@ func (c *rolloutContext) validate() string {
 	case ro.Spec.RollbackWindow != nil:
 		return "spec.rollbackWindow: " + ErrNotSupported.Error()
 	}
-	// Argo's first check (the CRD sets no minimum, so the API server
-	// accepts a negative count).
+	// Argo's first check. An API server refuses a negative count before
+	// (the Rollout CRD's scale subresource), and so do both backends; the
+	// check stays for objects that reach the controller otherwise.
 	if r := ro.Spec.Replicas; r != nil && *r < 0 {
 		return fmt.Sprintf("spec.replicas: Invalid value: %d: must be greater than or equal to 0", *r)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/rollsim/rollsim/api"
 	"github.com/rollsim/rollsim/api/manifests"
 	"github.com/rollsim/rollsim/sim/cluster"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -17,6 +18,17 @@ import (
 // message, at the document's file and line (the field's line when the
 // server names a field).
 func serverCheck(paths []string, ns string) error {
+	// What the loader and the fake backend refuse first, with their
+	// messages: both backends classify input alike.
+	// (A document the loader cannot decode goes to the server as written:
+	// its verdict is the server's own.)
+	objs, loadErr := manifests.Load(paths...)
+	if loadErr == nil {
+		manifests.DefaultNamespaces(objs, ns)
+		if err := metadataErrors(objs); err != nil {
+			return err
+		}
+	}
 	docs, err := manifests.Documents(paths...)
 	if err != nil {
 		return err
@@ -25,12 +37,18 @@ func serverCheck(paths []string, ns string) error {
 	if err != nil {
 		return fmt.Errorf("envtest backend: %w", err)
 	}
+	if err := installKinds(srv, objs); err != nil {
+		return err
+	}
 	v, err := srv.NewCluster(nil, nil)
 	if err != nil {
 		return fmt.Errorf("envtest backend: %w", err)
 	}
 	var errs []error
 	for _, d := range docs {
+		if d.IsCRD() {
+			continue // installed above
+		}
 		err := v.DryRunCreate(context.Background(), d.JSON, ns)
 		if err == nil {
 			continue
@@ -47,6 +65,33 @@ func serverCheck(paths []string, ns string) error {
 			continue
 		}
 		errs = append(errs, d.ErrorAt("", "the API server rejected it: "+err.Error()))
+	}
+	return errors.Join(errs...)
+}
+
+// installKinds installs the manifests' CRDs on the server and a permissive
+// CRD for every other kind outside the scheme they use (docs/envtest.md).
+func installKinds(srv *cluster.EnvtestServer, objs []manifests.Object) error {
+	var errs []error
+	for _, o := range objs {
+		if !o.IsUnstructured() {
+			continue
+		}
+		if o.Obj.GetObjectKind().GroupVersionKind().GroupKind() == api.CRDGroupKind {
+			if _, err := srv.InstallCRD(o.Obj); err != nil {
+				errs = append(errs, o.ErrorAt("", "the API server rejected CustomResourceDefinition "+o.Obj.GetName()+": "+err.Error()))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, o := range objs {
+		if o.IsUnstructured() {
+			if err := srv.EnsureKind(o.Obj.GetObjectKind().GroupVersionKind()); err != nil {
+				errs = append(errs, o.ErrorAt("", err.Error()))
+			}
+		}
 	}
 	return errors.Join(errs...)
 }

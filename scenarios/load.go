@@ -453,14 +453,16 @@ func addNotModelled(list []report.NotModelled, objs []manifests.Object) []report
 }
 
 // metadataErrors checks the objects' metadata as the API server checks it
-// on create (cluster.MetadataErrors: names, namespaces, labels, …), so that
+// on create (cluster.MetadataErrors: names, namespaces, labels, …), and a
+// negative spec.replicas (cluster.SpecErrors), so that
 // both backends refuse the same objects with the server's message, at the
 // object's file and line.
 func metadataErrors(objs []manifests.Object) error {
 	var errs []error
 	for _, o := range objs {
 		gk := o.Obj.GetObjectKind().GroupVersionKind().GroupKind()
-		for _, fe := range cluster.MetadataErrors(gk, o.Obj, manifests.Namespaced(o, objs)) {
+		fes := cluster.MetadataErrors(gk, o.Obj, manifests.Namespaced(o, objs))
+		for _, fe := range append(fes, cluster.SpecErrors(o.Obj)...) {
 			errs = append(errs, o.ErrorAt(fe.Field, fmt.Sprintf("the API server rejected %s %s: %s", gk.Kind, o.Obj.GetName(), fe.ErrorBody())))
 		}
 	}

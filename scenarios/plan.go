@@ -10,6 +10,7 @@ import (
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/api"
 	"github.com/rollsim/rollsim/plan"
+	"github.com/rollsim/rollsim/report"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 )
@@ -44,7 +45,7 @@ func (s *Scenario) Plan() (*plan.Plan, error) {
 	if !found {
 		return nil, s.errAt("spec.initial.rollout", fmt.Sprintf("rollout %q is not in the manifests", s.Spec.Initial.Rollout))
 	}
-	if p.Objects, err = encodeObjects(objs); err != nil {
+	if p.Objects, err = encodeObjects(r.modelledOnly(objs)); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.File, err)
 	}
 	p.Initial = plan.Initial{Rollout: r.ns + "/" + roName, Container: s.Spec.Initial.Container,
@@ -118,7 +119,7 @@ func (s *Scenario) Plan() (*plan.Plan, error) {
 			if err != nil {
 				return nil, s.errAt(fmt.Sprintf("spec.actions[%d].apply", i), err.Error())
 			}
-			if pa.Objects, err = encodeObjects(objs); err != nil {
+			if pa.Objects, err = encodeObjects(r.modelledOnly(objs)); err != nil {
 				return nil, s.errAt(fmt.Sprintf("spec.actions[%d].apply", i), err.Error())
 			}
 		}
@@ -149,6 +150,24 @@ func (s *Scenario) Plan() (*plan.Plan, error) {
 }
 
 // encodeObjects writes objects as JSON with apiVersion and kind set.
+// modelledOnly leaves out the objects the simulation does not model (the
+// not-modelled listing): no decision of Argo's reads them, and the oracle's
+// cluster holds only the kinds Argo's controllers read (docs/oracle.md).
+func (r *runner) modelledOnly(objs []client.Object) []client.Object {
+	skip := map[report.NotModelled]bool{}
+	for _, n := range r.notModelled {
+		skip[report.NotModelled{APIVersion: n.APIVersion, Kind: n.Kind, Namespace: n.Namespace, Name: n.Name}] = true
+	}
+	out := make([]client.Object, 0, len(objs))
+	for _, o := range objs {
+		gvk := o.GetObjectKind().GroupVersionKind()
+		if !skip[report.NotModelled{APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: o.GetNamespace(), Name: o.GetName()}] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
 func encodeObjects(objs []client.Object) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, 0, len(objs))
 	for _, o := range objs {

@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"os"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/rollsim/rollsim/api"
+
 	sigsyaml "sigs.k8s.io/yaml"
 )
 
@@ -88,4 +92,14 @@ func (d Document) ErrorAt(path, msg string) *Error {
 	var tree any
 	_ = json.Unmarshal(d.JSON, &tree)
 	return d.doc.errAt(parsePath(tree, path), msg)
+}
+
+// IsCRD tells whether the document is a CustomResourceDefinition.
+func (d Document) IsCRD() bool {
+	var head struct{ APIVersion, Kind string }
+	if err := json.Unmarshal(d.JSON, &head); err != nil {
+		return false
+	}
+	gv, err := schema.ParseGroupVersion(head.APIVersion)
+	return err == nil && gv.WithKind(head.Kind).GroupKind() == api.CRDGroupKind
 }

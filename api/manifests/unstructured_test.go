@@ -196,3 +196,23 @@ VirtualService shop/vs (a.yaml:1)`
 		t.Errorf("no rollout routes through istio, yet the VirtualService counts as modelled: %s", got)
 	}
 }
+
+// A kustomization may hold kinds outside the scheme too; they keep their
+// source file and line.
+func TestKustomizeOtherKinds(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"kustomization.yaml": "namespace: shop\nresources: [sm.yaml]\n",
+		"sm.yaml":            "# monitoring\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\nspec: {endpoints: [{port: http}]}\n",
+	})
+	objs, err := manifests.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 || !objs[0].IsUnstructured() || objs[0].Obj.GetNamespace() != "shop" ||
+		objs[0].Source.File != filepath.Join(dir, "sm.yaml") || objs[0].Source.Line != 2 {
+		t.Fatalf("got %+v", objs)
+	}
+	if a := objs[0].Obj.GetAnnotations(); len(a) != 0 {
+		t.Errorf("kustomize's origin annotations were left on the object: %v", a)
+	}
+}

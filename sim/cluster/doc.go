@@ -12,6 +12,8 @@
 // CustomResourceDefinition in the store declares its kind's scope and status
 // subresource (store_kinds.go).
 //
-// May import: api, the upstream API types, controller-runtime's client and
-// fake client, client-go (fake clientset, testing), sim/engine, sim/trace.
+// May import: api, the upstream API types, controller-runtime's client,
+// fake client and envtest, client-go (fake clientset, testing, dynamic),
+// apiextensions-apiserver's v1 types (the CRDs envtest installs),
+// apimachinery's validation, sim/engine, sim/trace.
 package cluster

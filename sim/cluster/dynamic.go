@@ -27,32 +27,55 @@ import (
 // stored under it, by a CustomResourceDefinition the store holds (under
 // its plural too), or by the scheme; a Get of an unknown resource is Not
 // Found and its List is empty. Server-side apply is not supported.
-func (s *Store) Dynamic() dynamic.Interface { return &dynamicClient{s: s} }
+func (s *Store) Dynamic() dynamic.Interface {
+	return &dynamicClient{c: s.client, kind: func(gvr schema.GroupVersionResource) (schema.GroupVersionKind, bool) {
+		if gvk, ok := s.tracker.table.byResource[gvr]; ok {
+			return gvk, true
+		}
+		gvk, ok := s.schemeKinds()[gvr]
+		return gvk, ok
+	}, watch: func(gvr schema.GroupVersionResource, ns string, opts metav1.ListOptions) (watch.Interface, error) {
+		return s.tracker.Watch(gvr, ns, opts)
+	}}
+}
 
-type dynamicClient struct{ s *Store }
+// Dynamic is a client-go dynamic client over the scenario's client (so it
+// sees the scenario's names, as every other read does); the server's REST
+// mapping names each resource's kind. Watch and server-side apply are not
+// supported.
+func (r *Remote) Dynamic() dynamic.Interface {
+	return &dynamicClient{c: r, kind: func(gvr schema.GroupVersionResource) (schema.GroupVersionKind, bool) {
+		gvk, err := r.RESTMapper().KindFor(gvr)
+		return gvk, err == nil
+	}, watch: func(schema.GroupVersionResource, string, metav1.ListOptions) (watch.Interface, error) {
+		return nil, fmt.Errorf("envtest backend: dynamic client: watch: not supported yet")
+	}}
+}
+
+// dynamicClient serves dynamic.Interface through a controller-runtime
+// client: kind names the kind served at a resource.
+type dynamicClient struct {
+	c     client.Client
+	kind  func(schema.GroupVersionResource) (schema.GroupVersionKind, bool)
+	watch func(schema.GroupVersionResource, string, metav1.ListOptions) (watch.Interface, error)
+}
 
 func (d *dynamicClient) Resource(gvr schema.GroupVersionResource) dynamic.NamespaceableResourceInterface {
-	return &dynamicResource{s: d.s, gvr: gvr}
+	return &dynamicResource{d: d, gvr: gvr}
 }
 
 type dynamicResource struct {
-	s   *Store
+	d   *dynamicClient
 	gvr schema.GroupVersionResource
 	ns  string
 }
 
 func (r *dynamicResource) Namespace(ns string) dynamic.ResourceInterface {
-	return &dynamicResource{s: r.s, gvr: r.gvr, ns: ns}
+	return &dynamicResource{d: r.d, gvr: r.gvr, ns: ns}
 }
 
-// kind is the kind served at the resource, if the store knows it.
-func (r *dynamicResource) kind() (schema.GroupVersionKind, bool) {
-	if gvk, ok := r.s.tracker.table.byResource[r.gvr]; ok {
-		return gvk, true
-	}
-	gvk, ok := r.s.schemeKinds()[r.gvr]
-	return gvk, ok
-}
+// kind is the kind served at the resource, if known.
+func (r *dynamicResource) kind() (schema.GroupVersionKind, bool) { return r.d.kind(r.gvr) }
 
 // object is an empty object of the resource's kind named name.
 func (r *dynamicResource) object(name string) (*unstructured.Unstructured, error) {
@@ -97,7 +120,7 @@ func (r *dynamicResource) Create(ctx context.Context, obj *unstructured.Unstruct
 	if err != nil {
 		return nil, err
 	}
-	if err := r.s.client.Create(ctx, out); err != nil {
+	if err := r.d.c.Create(ctx, out); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -112,9 +135,9 @@ func (r *dynamicResource) Update(ctx context.Context, obj *unstructured.Unstruct
 		return nil, err
 	}
 	if len(subresources) == 1 {
-		err = r.s.client.Status().Update(ctx, out)
+		err = r.d.c.Status().Update(ctx, out)
 	} else {
-		err = r.s.client.Update(ctx, out)
+		err = r.d.c.Update(ctx, out)
 	}
 	if err != nil {
 		return nil, err
@@ -134,7 +157,7 @@ func (r *dynamicResource) Delete(ctx context.Context, name string, _ metav1.Dele
 	if err != nil {
 		return err
 	}
-	return r.s.client.Delete(ctx, u)
+	return r.d.c.Delete(ctx, u)
 }
 
 func (r *dynamicResource) DeleteCollection(ctx context.Context, opts metav1.DeleteOptions, listOpts metav1.ListOptions) error {
@@ -143,7 +166,7 @@ func (r *dynamicResource) DeleteCollection(ctx context.Context, opts metav1.Dele
 		return err
 	}
 	for i := range list.Items {
-		if err := r.s.client.Delete(ctx, &list.Items[i]); err != nil && !apierrors.IsNotFound(err) {
+		if err := r.d.c.Delete(ctx, &list.Items[i]); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
 	}
@@ -158,7 +181,7 @@ func (r *dynamicResource) Get(ctx context.Context, name string, _ metav1.GetOpti
 	if err != nil {
 		return nil, err
 	}
-	if err := r.s.client.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: name}, u); err != nil {
+	if err := r.d.c.Get(ctx, client.ObjectKey{Namespace: r.ns, Name: name}, u); err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -188,14 +211,14 @@ func (r *dynamicResource) List(ctx context.Context, opts metav1.ListOptions) (*u
 	if opts.FieldSelector != "" {
 		return nil, fmt.Errorf("fake backend: dynamic client: field selectors: not supported yet")
 	}
-	if err := r.s.client.List(ctx, list, lo...); err != nil {
+	if err := r.d.c.List(ctx, list, lo...); err != nil {
 		return nil, err
 	}
 	return list, nil
 }
 
 func (r *dynamicResource) Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-	return r.s.tracker.Watch(r.gvr, r.ns, opts)
+	return r.d.watch(r.gvr, r.ns, opts)
 }
 
 func (r *dynamicResource) Patch(ctx context.Context, name string, pt types.PatchType, data []byte, _ metav1.PatchOptions, subresources ...string) (*unstructured.Unstructured, error) {
@@ -208,9 +231,9 @@ func (r *dynamicResource) Patch(ctx context.Context, name string, pt types.Patch
 	}
 	patch := client.RawPatch(pt, data)
 	if len(subresources) == 1 {
-		err = r.s.client.Status().Patch(ctx, u, patch)
+		err = r.d.c.Status().Patch(ctx, u, patch)
 	} else {
-		err = r.s.client.Patch(ctx, u, patch)
+		err = r.d.c.Patch(ctx, u, patch)
 	}
 	if err != nil {
 		return nil, err

@@ -15,7 +15,9 @@ import (
 	"sync"
 
 	"github.com/rollsim/rollsim/api"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -45,6 +47,11 @@ type EnvtestServer struct {
 	mu   sync.Mutex
 	next int
 	http *http.Client
+
+	// kindsMu guards the installing of CRDs (envtest_kinds.go);
+	// permissive holds the permissive CRDs installed so far.
+	kindsMu    sync.Mutex
+	permissive map[schema.GroupKind]*apiextensionsv1.CustomResourceDefinition
 }
 
 // warnings collects the server's warning headers (deprecated fields, say)
@@ -193,7 +200,8 @@ func StartEnvtest() (*EnvtestServer, error) {
 		_ = env.Stop()
 		return nil, fmt.Errorf("envtest client: %w", err)
 	}
-	srv := &EnvtestServer{env: env, cfg: cfg, base: client.WithFieldValidation(c, "Strict"), scheme: s, http: hc}
+	srv := &EnvtestServer{env: env, cfg: cfg, base: client.WithFieldValidation(c, "Strict"), scheme: s, http: hc,
+		permissive: map[schema.GroupKind]*apiextensionsv1.CustomResourceDefinition{}}
 	return srv, nil
 }
 

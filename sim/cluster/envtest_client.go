@@ -302,7 +302,11 @@ func (r *Remote) notify(op Op, old, obj client.Object) {
 	if obj != nil {
 		n = r.cache[k]
 	}
-	r.onChange(Change{Op: op, Kind: k.kind, Namespace: k.namespace, Name: k.name, Old: o, New: n})
+	src := n
+	if src == nil {
+		src = o
+	}
+	r.onChange(Change{Op: op, Kind: k.kind, Namespace: k.namespace, Name: k.name, Old: o, New: n, Unstructured: src != nil && outsideScheme(src)})
 }
 
 // Get implements client.Reader.
@@ -446,6 +450,14 @@ func (r *Remote) listCached(list client.ObjectList, lo *client.ListOptions) (boo
 func (r *Remote) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if isCRD(obj) {
+		return r.applyCRD(obj, OpCreate)
+	}
+	if _, ok := obj.(runtime.Unstructured); ok {
+		if err := r.srv.EnsureKind(obj.GetObjectKind().GroupVersionKind()); err != nil {
+			return err
+		}
+	}
 	key := client.ObjectKeyFromObject(obj)
 	if err := r.ensureNamespace(ctx, obj); err != nil {
 		return err
@@ -520,6 +532,9 @@ func (r *Remote) send(obj client.Object, do func(client.Object) error) error {
 func (r *Remote) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if isCRD(obj) {
+		return r.applyCRD(obj, OpUpdate)
+	}
 	return r.write(ctx, obj, func() error {
 		return r.send(obj, func(o client.Object) error { return r.base.Update(ctx, o, opts...) })
 	})

@@ -281,7 +281,8 @@ func (t *tracker) validateCreate(gvr schema.GroupVersionResource, obj runtime.Ob
 		return nil
 	}
 	gk := gvks[0].GroupKind()
-	if errs := MetadataErrors(gk, acc, !t.table.cluster[gvr.GroupResource()]); len(errs) > 0 {
+	errs := MetadataErrors(gk, acc, !t.table.cluster[gvr.GroupResource()])
+	if errs = append(errs, SpecErrors(obj)...); len(errs) > 0 {
 		return apierrors.NewInvalid(gk, acc.GetName(), errs)
 	}
 	return nil
@@ -315,6 +316,13 @@ func (t *tracker) update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	old, ok := t.objs.peek(gvr, ns, name)
 	if !ok {
 		return apierrors.NewNotFound(gvr.GroupResource(), name)
+	}
+	if errs := SpecErrors(obj); len(errs) > 0 && !t.statusWrite {
+		gk := schema.GroupKind{}
+		if gvks, _, err := t.scheme.ObjectKinds(obj); err == nil && len(gvks) > 0 {
+			gk = gvks[0].GroupKind()
+		}
+		return apierrors.NewInvalid(gk, name, errs)
 	}
 	oldAcc, _ := meta.Accessor(old)
 	gen := oldAcc.GetGeneration()
