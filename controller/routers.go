@@ -9,15 +9,17 @@ import (
 	"github.com/rollsim/rollsim/controller/trafficrouting/alb"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 	"github.com/rollsim/rollsim/controller/trafficrouting/smi"
+	"github.com/rollsim/rollsim/controller/trafficrouting/traefik"
 )
 
 // routerFactories are the traffic routers rollsim simulates, by the name
 // trafficrouting.Requested gives them. A name the rollout asks for that is
 // not here is "not supported yet".
 var routerFactories = map[string]trafficrouting.Factory{
-	"nginx": nginx.New,
-	"alb":   alb.New,
-	"smi":   smi.New,
+	"nginx":   nginx.New,
+	"alb":     alb.New,
+	"smi":     smi.New,
+	"traefik": traefik.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for

@@ -4,11 +4,12 @@ import (
 	"github.com/rollsim/rollsim/sim/traffic"
 	"github.com/rollsim/rollsim/sim/traffic/alb"
 	"github.com/rollsim/rollsim/sim/traffic/smi"
+	"github.com/rollsim/rollsim/sim/traffic/traefik"
 )
 
 // TrafficRouters are the traffic model's readers of every router modelled
 // beyond nginx and plain Services (sim/traffic/<router>), for
 // traffic.SplitFromCluster.
 func TrafficRouters() []traffic.RouterReader {
-	return []traffic.RouterReader{alb.Reader{}, smi.Reader{}}
+	return []traffic.RouterReader{alb.Reader{}, smi.Reader{}, traefik.Reader{}}
 }

@@ -31,6 +31,8 @@ type RouterKinds struct {
 var Routers = []RouterKinds{
 	{Router: "smi", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.SMI != nil },
 		Kinds: []schema.GroupKind{{Group: "split.smi-spec.io", Kind: "TrafficSplit"}}},
+	{Router: "traefik", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Traefik != nil },
+		Kinds: []schema.GroupKind{{Group: "traefik.io", Kind: "TraefikService"}}},
 }
 
 // Modelled tells which kinds outside the scheme the rollouts among objs
