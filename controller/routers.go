@@ -7,6 +7,7 @@ import (
 
 	"github.com/rollsim/rollsim/controller/trafficrouting"
 	"github.com/rollsim/rollsim/controller/trafficrouting/alb"
+	"github.com/rollsim/rollsim/controller/trafficrouting/ambassador"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 	"github.com/rollsim/rollsim/controller/trafficrouting/smi"
 	"github.com/rollsim/rollsim/controller/trafficrouting/traefik"
@@ -16,10 +17,11 @@ import (
 // trafficrouting.Requested gives them. A name the rollout asks for that is
 // not here is "not supported yet".
 var routerFactories = map[string]trafficrouting.Factory{
-	"nginx":   nginx.New,
-	"alb":     alb.New,
-	"smi":     smi.New,
-	"traefik": traefik.New,
+	"nginx":      nginx.New,
+	"alb":        alb.New,
+	"smi":        smi.New,
+	"traefik":    traefik.New,
+	"ambassador": ambassador.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for

@@ -33,6 +33,8 @@ var Routers = []RouterKinds{
 		Kinds: []schema.GroupKind{{Group: "split.smi-spec.io", Kind: "TrafficSplit"}}},
 	{Router: "traefik", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Traefik != nil },
 		Kinds: []schema.GroupKind{{Group: "traefik.io", Kind: "TraefikService"}}},
+	{Router: "ambassador", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Ambassador != nil },
+		Kinds: []schema.GroupKind{{Group: "getambassador.io", Kind: "Mapping"}}},
 }
 
 // Modelled tells which kinds outside the scheme the rollouts among objs
