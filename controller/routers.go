@@ -8,6 +8,7 @@ import (
 	"github.com/rollsim/rollsim/controller/trafficrouting"
 	"github.com/rollsim/rollsim/controller/trafficrouting/alb"
 	"github.com/rollsim/rollsim/controller/trafficrouting/ambassador"
+	"github.com/rollsim/rollsim/controller/trafficrouting/apisix"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 	"github.com/rollsim/rollsim/controller/trafficrouting/smi"
 	"github.com/rollsim/rollsim/controller/trafficrouting/traefik"
@@ -22,6 +23,7 @@ var routerFactories = map[string]trafficrouting.Factory{
 	"smi":        smi.New,
 	"traefik":    traefik.New,
 	"ambassador": ambassador.New,
+	"apisix":     apisix.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for

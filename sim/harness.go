@@ -322,7 +322,7 @@ func (h *Harness) onChange(c cluster.Change) {
 		// An object outside the scheme (a router's VirtualService,
 		// HTTPRoute, …): the rollouts of its namespace (all, for a
 		// cluster-scoped one) may read it, as they read Services.
-		if c.Unstructured {
+		if c.Unstructured && !unwatchedRouterKind(obj) {
 			for k := range h.known {
 				if c.Namespace == "" || k.namespace == c.Namespace {
 					h.dirty[k] = true

@@ -35,6 +35,8 @@ var Routers = []RouterKinds{
 		Kinds: []schema.GroupKind{{Group: "traefik.io", Kind: "TraefikService"}}},
 	{Router: "ambassador", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Ambassador != nil },
 		Kinds: []schema.GroupKind{{Group: "getambassador.io", Kind: "Mapping"}}},
+	{Router: "apisix", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Apisix != nil },
+		Kinds: []schema.GroupKind{{Group: "apisix.apache.org", Kind: "ApisixRoute"}}},
 }
 
 // Modelled tells which kinds outside the scheme the rollouts among objs
