@@ -9,6 +9,7 @@ import (
 	"github.com/rollsim/rollsim/controller/trafficrouting/alb"
 	"github.com/rollsim/rollsim/controller/trafficrouting/ambassador"
 	"github.com/rollsim/rollsim/controller/trafficrouting/apisix"
+	"github.com/rollsim/rollsim/controller/trafficrouting/appmesh"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 	"github.com/rollsim/rollsim/controller/trafficrouting/smi"
 	"github.com/rollsim/rollsim/controller/trafficrouting/traefik"
@@ -24,6 +25,7 @@ var routerFactories = map[string]trafficrouting.Factory{
 	"traefik":    traefik.New,
 	"ambassador": ambassador.New,
 	"apisix":     apisix.New,
+	"appMesh":    appmesh.New,
 }
 
 // TrafficRouterWeightVerifier, when set in Options, answers VerifyWeight for

@@ -37,6 +37,9 @@ var Routers = []RouterKinds{
 		Kinds: []schema.GroupKind{{Group: "getambassador.io", Kind: "Mapping"}}},
 	{Router: "apisix", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Apisix != nil },
 		Kinds: []schema.GroupKind{{Group: "apisix.apache.org", Kind: "ApisixRoute"}}},
+	{Router: "appMesh", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.AppMesh != nil },
+		Kinds: []schema.GroupKind{{Group: "appmesh.k8s.aws", Kind: "VirtualService"}, {Group: "appmesh.k8s.aws", Kind: "VirtualRouter"},
+			{Group: "appmesh.k8s.aws", Kind: "VirtualNode"}}},
 }
 
 // Modelled tells which kinds outside the scheme the rollouts among objs
