@@ -90,6 +90,9 @@ func (c *rolloutContext) rolloutBlueGreen() error {
 	if err := c.reconcileAnalysisRuns(); err != nil {
 		return err
 	}
+	if err := c.reconcileEphemeralMetadata(); err != nil {
+		return err
+	}
 	return c.syncStatusBlueGreen()
 }
 
@@ -234,54 +237,10 @@ func (c *rolloutContext) readyForPause() bool {
 	return specReplicas(c.newRS) == want && c.newRS.Status.AvailableReplicas == want
 }
 
-// isRollback: the desired template is the stable one, or a ReplicaSet older
-// than the stable one.
-func (c *rolloutContext) isRollback() bool {
-	if c.newRS == nil || c.stableRS == nil {
-		return false
-	}
-	if c.ro.Status.StableRS == podHash(c.newRS) {
-		return true
-	}
-	return c.newRS.CreationTimestamp.Before(&c.stableRS.CreationTimestamp)
-}
-
-// isRollbackWithinWindow: a rollback to an older ReplicaSet with fewer than
-// rollbackWindow.revisions ReplicaSets between it and the stable one.
-func (c *rolloutContext) isRollbackWithinWindow() bool {
-	if c.newRS == nil || c.stableRS == nil || !c.newRS.CreationTimestamp.Before(&c.stableRS.CreationTimestamp) {
-		return false
-	}
-	w := c.ro.Spec.RollbackWindow
-	if w == nil || w.Revisions <= 0 {
-		return false
-	}
-	var between int32
-	for _, rs := range c.allRSs {
-		if rs.Annotations[v1alpha1.ExperimentNameAnnotationKey] != "" {
-			continue
-		}
-		if rs.CreationTimestamp.Before(&c.stableRS.CreationTimestamp) && c.newRS.CreationTimestamp.Before(&rs.CreationTimestamp) {
-			between++
-		}
-	}
-	return between < w.Revisions
-}
-
-// blueGreenFastRollback is Argo's isFastRollback for blue-green: back to the
-// stable ReplicaSet (also true once fully promoted), or to an older one still
-// inside its scale-down delay or inside the rollback window.
-func (c *rolloutContext) blueGreenFastRollback() bool {
-	if !c.isRollback() {
-		return false
-	}
-	return c.isRollbackWithinWindow() || c.bg.newRSWithinDelay || c.ro.Status.StableRS == podHash(c.newRS)
-}
-
 // blueGreenFastTracked: the pause is skipped and the active Service may be
 // switched without it.
 func (c *rolloutContext) blueGreenFastTracked() bool {
-	if c.blueGreenFastRollback() || c.ro.Status.PromoteFull {
+	if c.isFastRollback() || c.ro.Status.PromoteFull {
 		return true
 	}
 	if c.bg.active == nil {
@@ -636,7 +595,7 @@ func (c *rolloutContext) reconcileBlueGreenAnalysisRuns() error {
 	ro := c.ro
 	fullyPromoted := ro.Status.StableRS == ro.Status.CurrentPodHash
 	pre, post := c.ars.pre, c.ars.post
-	if fullyPromoted || c.pause.aborted() || ro.Status.PromoteFull || c.blueGreenFastRollback() || ro.Status.StableRS == "" {
+	if fullyPromoted || c.pause.aborted() || ro.Status.PromoteFull || c.isFastRollback() || ro.Status.StableRS == "" {
 		if err := c.cancelAnalysisRuns(pre, post); err != nil {
 			return err
 		}
@@ -727,7 +686,7 @@ func (c *rolloutContext) shouldFullPromoteBlueGreen(st *v1alpha1.RolloutStatus) 
 	if ro.Status.PromoteFull {
 		return "Full promotion requested"
 	}
-	if c.blueGreenFastRollback() {
+	if c.isFastRollback() {
 		if c.isRollbackWithinWindow() {
 			return "Rollback within window"
 		}
@@ -855,12 +814,6 @@ func (c *rolloutContext) validateBlueGreen() string {
 	}
 	if bg.ScaleDownDelayRevisionLimit != nil && limit < *bg.ScaleDownDelayRevisionLimit {
 		return fmt.Sprintf("spec.strategy.scaleDownDelayRevisionLimit: Invalid value: %d: This rollout's revision history limit can not be smaller than the rollout's scale down limit", *bg.ScaleDownDelayRevisionLimit)
-	}
-	if bg.PreviewMetadata != nil {
-		return "spec.strategy.blueGreen.previewMetadata: " + ErrNotSupported.Error()
-	}
-	if bg.ActiveMetadata != nil {
-		return "spec.strategy.blueGreen.activeMetadata: " + ErrNotSupported.Error()
 	}
 	for _, s := range []struct{ field, name string }{{"activeService", bg.ActiveService}, {"previewService", bg.PreviewService}} {
 		if s.name == "" {

@@ -198,9 +198,6 @@ func TestBlueGreenValidation(t *testing.T) {
 			bg.PostPromotionAnalysis = &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "forever"}}}
 		}, []client.Object{bgService("active", ""), bgService("preview", ""), inf},
 			"AnalysisTemplate forever has metric m which runs indefinitely. Invalid value for count: <nil>"},
-		{"activeMetadata", func(bg *v1alpha1.BlueGreenStrategy) {
-			bg.ActiveMetadata = &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "active"}}
-		}, nil, "spec.strategy.blueGreen.activeMetadata: not supported yet"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

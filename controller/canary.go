@@ -8,6 +8,7 @@ import (
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/controller/replicas"
+	"github.com/rollsim/rollsim/controller/trafficrouting"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -103,6 +104,9 @@ func (c *rolloutContext) rolloutCanary() error {
 		// Argo, end here so no scale-down happens on stale numbers.
 		return nil
 	}
+	if err := c.reconcileEphemeralMetadata(); err != nil {
+		return err
+	}
 	if err := c.reconcileRevisionHistoryLimit(); err != nil {
 		return err
 	}
@@ -110,6 +114,9 @@ func (c *rolloutContext) rolloutCanary() error {
 		return err
 	}
 	if err := c.reconcileTrafficRouting(); err != nil {
+		return err
+	}
+	if err := c.reconcileExperiments(); err != nil {
 		return err
 	}
 	if err := c.reconcileAnalysisRuns(); err != nil {
@@ -126,6 +133,9 @@ func (c *rolloutContext) rolloutCanary() error {
 		return c.syncStatus()
 	}
 	c.reconcileCanaryPause()
+	if !atCanaryPauseStep(c.ro) {
+		c.reconcileStepPlugins()
+	}
 	return c.syncStatus()
 }
 
@@ -536,12 +546,19 @@ func (c *rolloutContext) completedCurrentStep() bool {
 		}
 		w := c.newStatus.Canary.Weights
 		return w == nil || w.Verified == nil || *w.Verified
+	case step.Experiment != nil:
+		ex := c.exs.current
+		return ex != nil && ex.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
 	case step.Analysis != nil:
 		ar := c.ars.step
 		return ar != nil && ar.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
 	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil:
-		// the route is set by reconcileTrafficRouting; the step is done
+		// The route was set by reconcileTrafficRouting earlier in this
+		// reconcile.
 		return true
+	case step.Plugin != nil:
+		_, idx := currentStep(ro)
+		return c.stepPluginCompleted(*idx)
 	}
 	return false
 }
@@ -577,6 +594,7 @@ func (c *rolloutContext) syncStatus() error {
 	st.Selector = metav1.FormatLabelSelector(ro.Spec.Selector)
 	st.StableRS = ro.Status.StableRS
 	st.CurrentStepHash = StepsHash(ro)
+	st.Canary.StepPluginStatuses = c.stepPluginStatuses()
 	stepCount := int32(len(c.canary().Steps))
 	step, idx := currentStep(ro)
 
@@ -587,6 +605,7 @@ func (c *rolloutContext) syncStatus() error {
 		st.PromoteFull = false
 		st.Canary.CurrentStepAnalysisRunStatus = nil
 		st.Canary.CurrentBackgroundAnalysisRunStatus = nil
+		st.Canary.StepPluginStatuses = nil
 		if stepCount > 0 {
 			zero := int32(0)
 			st.CurrentStepIndex = &zero
@@ -595,13 +614,17 @@ func (c *rolloutContext) syncStatus() error {
 			c.note("rollout", ro.Name, "event", "SkipSteps", "Rollback to stable ReplicaSets")
 			n := stepCount
 			st.CurrentStepIndex = &n
+		} else if c.newRS != nil && stepCount > 0 && c.skipStepsWithinWindow() {
+			c.note("rollout", ro.Name, "event", "SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
+			n := stepCount
+			st.CurrentStepIndex = &n
 		}
 		if ro.Status.CurrentPodHash != "" && ro.Status.CurrentPodHash != st.CurrentPodHash {
 			c.note("rollout", ro.Name, "event", "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %d", revisionOf(c.newRS)))
 		}
 		return c.persist(&st)
 	}
-	if ro.Status.PromoteFull {
+	if ro.Status.PromoteFull || c.isRollbackWithinWindow() {
 		c.pause.clearAll = true
 		c.pause.removeAbort = true
 		if stepCount > 0 {
@@ -648,6 +671,9 @@ func (c *rolloutContext) shouldFullPromote() string {
 	}
 	if ro.Status.PromoteFull {
 		return "Full promotion requested"
+	}
+	if c.isRollbackWithinWindow() {
+		return "Rollback within window"
 	}
 	if c.newRS.Labels[LabelPodTemplateHash] == ro.Status.StableRS {
 		return ""
@@ -809,6 +835,9 @@ func (c *rolloutContext) reconcileRevisionHistoryLimit() error {
 		if err := c.deleteAnalysisRunsOf(rs); err != nil {
 			return err
 		}
+		if err := c.deleteExperimentsOf(rs); err != nil {
+			return err
+		}
 	}
 	var keep []*appsv1.ReplicaSet
 	deleted := map[string]bool{}
@@ -835,6 +864,17 @@ func (c *rolloutContext) reconcileServices() error {
 	}
 	if c.pause.aborted() && cs.TrafficRouting == nil {
 		return c.ensureServiceTarget(cs.CanaryService, c.stableRS, true)
+	}
+	if _, back := trafficrouting.DynamicRollbackToStable(c.ro, c.newRS); back {
+		return nil // Argo delays the switch until the stable is fully available
+	}
+	if cs.TrafficRouting != nil && c.planTraffic().resetCanaryService {
+		// Argo points the canary Service at the new ReplicaSet here and
+		// back at the stable one in reconcileTrafficRouting, on every
+		// reconcile, until the canary is scaled down (argo-rollouts#3078):
+		// the selector at the end of each reconcile is the stable's, which
+		// is what rollsim keeps (docs/fidelity.md).
+		return nil
 	}
 	return c.ensureServiceTarget(cs.CanaryService, c.newRS, true)
 }

@@ -95,12 +95,12 @@ func TestMissingServiceIsInvalidSpec(t *testing.T) {
 
 func TestUnsupportedFeaturesSayNotSupportedYet(t *testing.T) {
 	cases := map[string]*v1alpha1.Rollout{}
-	bg := canaryRollout()
-	bg.Spec.Strategy = v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "a",
-		PreviewMetadata: &v1alpha1.PodTemplateMetadata{Labels: map[string]string{"role": "preview"}}}}
-	cases["blueGreen"] = bg
-	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{}})
-	cases["experiment"] = exp
+	weight := int32(10)
+	exp := canaryRollout(v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{Templates: []v1alpha1.RolloutExperimentTemplate{
+		{Name: "c", SpecRef: v1alpha1.CanarySpecRef, Weight: &weight}}}})
+	exp.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{SMI: &v1alpha1.SMITrafficRouting{}}
+	exp.Spec.Strategy.Canary.StableService, exp.Spec.Strategy.Canary.CanaryService = "stable", "canary"
+	cases["experiment template weight"] = exp
 	plugin := canaryRollout()
 	plugin.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Plugins: map[string]json.RawMessage{"acme/router": json.RawMessage(`{}`)}}
 	cases[`traffic router plugin "acme/router"`] = plugin
@@ -210,9 +210,6 @@ func TestUnbuiltSpecFieldsAreNotSupported(t *testing.T) {
 		"spec.workloadRef.kind": func(ro *v1alpha1.Rollout) {
 			ro.Spec.Template = corev1.PodTemplateSpec{}
 			ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{Kind: "PodTemplate", Name: "d"}
-		},
-		"spec.rollbackWindow": func(ro *v1alpha1.Rollout) {
-			ro.Spec.RollbackWindow = &v1alpha1.RollbackWindowSpec{Revisions: 2}
 		},
 	} {
 		ro := canaryRollout()

@@ -1,7 +1,11 @@
 // Package controller is rollsim's Argo Rollouts controller for the
 // argoproj.io/v1alpha1 API: the Rollout reconciler (canary and blue-green
-// strategies), the AnalysisRun reconciler, the metric
-// Provider interface and the Job provider. It runs on controller-runtime's
+// strategies, with ephemeral metadata, rollbackWindow, pod restarts through
+// evictions, canary plugin steps answered through the StepPlugins interface
+// and the canary experiment step), the Experiment reconciler (template
+// ReplicaSets and Services, analyses, phases; experiment*.go), the
+// AnalysisRun reconciler, the metric Provider interface and the Job
+// provider. It runs on controller-runtime's
 // client.Client, reads time only from an injected clock.Clock, never starts
 // goroutines and never waits: it returns reconcile.Result{RequeueAfter} and
 // the caller (the simulator, or a controller-runtime Manager when live) turns

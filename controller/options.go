@@ -42,6 +42,9 @@ type Options struct {
 	Clock     clock.Clock
 	Recorder  Recorder
 	Providers ProviderFactory
+	// StepPlugins answers canary plugin steps; nil refuses them as not
+	// supported yet.
+	StepPlugins StepPlugins
 	// ResyncPeriod bounds every requeue (Argo: 15 minutes).
 	ResyncPeriod time.Duration
 	// WeightVerifier answers traffic routers' weight verification (ALB);

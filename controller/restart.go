@@ -1,14 +1,18 @@
 package controller
 
 import (
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/controller/replicas"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -28,9 +32,11 @@ func needsRestart(ro *v1alpha1.Rollout, now time.Time) bool {
 }
 
 // reconcilePodRestarts is Argo's RolloutPodRestarter: pods created before
-// spec.restartAt are evicted, max(maxUnavailable, 1) at a time and only
-// while availability allows, rechecking every 30 s; status.restartedAt is
-// set once every pod is newer. It returns how many pods it evicted.
+// spec.restartAt are evicted (the eviction subresource, so
+// PodDisruptionBudgets apply: a refused pod waits for the next check),
+// max(maxUnavailable, 1) at a time and only while availability allows,
+// rechecking every 30 s; status.restartedAt is set once every pod is newer.
+// It returns how many pods it evicted.
 func (c *rolloutContext) reconcilePodRestarts() (int, error) {
 	ro := c.ro
 	now := c.r.opts.Clock.Now()
@@ -82,6 +88,8 @@ func (c *rolloutContext) reconcilePodRestarts() (int, error) {
 	canRestart := available - effMinAvailable
 	restartAt := ro.Spec.RestartAt.Time
 	needs, restarted := 0, 0
+	var blocked []string
+	var blockedMsg string
 	for _, p := range pods {
 		if !p.CreationTimestamp.Time.Before(restartAt) {
 			continue
@@ -90,12 +98,25 @@ func (c *rolloutContext) reconcilePodRestarts() (int, error) {
 		if canRestart <= 0 || p.DeletionTimestamp != nil {
 			continue
 		}
-		if err := c.r.opts.Client.Delete(c.ctx, p); err != nil && !apierrors.IsNotFound(err) {
-			return restarted, fmt.Errorf("evict pod %s: %w", p.Name, err)
+		ev := &policyv1.Eviction{ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace}}
+		if err := c.r.opts.Client.SubResource("eviction").Create(c.ctx, p, ev); err != nil {
+			if apierrors.IsTooManyRequests(err) {
+				// A PodDisruptionBudget refused it: Argo skips the pod and
+				// retries in 30 s.
+				blocked = append(blocked, p.Name)
+				blockedMsg = evictionMessage(err)
+				continue
+			}
+			if !apierrors.IsNotFound(err) {
+				return restarted, fmt.Errorf("evict pod %s: %w", p.Name, err)
+			}
 		}
 		c.note("pod", p.Name, "deleted", "PodRestart", fmt.Sprintf("evicted: created before restartAt %s", restartAt.UTC().Format(time.RFC3339)))
 		canRestart--
 		restarted++
+	}
+	if len(blocked) > 0 {
+		c.note("rollout", ro.Name, "event", "PodRestartBlocked", fmt.Sprintf("eviction of %s refused: %s", strings.Join(blocked, ", "), blockedMsg))
 	}
 	if needs-restarted != 0 {
 		c.enqueueAfter(restartPodCheck)
@@ -103,4 +124,16 @@ func (c *rolloutContext) reconcilePodRestarts() (int, error) {
 		c.newStatus.RestartedAt = ro.Spec.RestartAt
 	}
 	return restarted, nil
+}
+
+// evictionMessage is the API server's refusal with its budget cause.
+func evictionMessage(err error) string {
+	msg := err.Error()
+	var st apierrors.APIStatus
+	if errors.As(err, &st) && st.Status().Details != nil {
+		for _, c := range st.Status().Details.Causes {
+			msg += " " + c.Message
+		}
+	}
+	return msg
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"time"
@@ -112,7 +113,10 @@ type rolloutContext struct {
 	pause     pauseContext
 	ars       currentAnalysisRuns
 	otherARs  []*v1alpha1.AnalysisRun
+	exs       experimentSet
 	bg        blueGreenContext
+	// stepPlugin is the canary plugin steps' state (stepplugin.go).
+	stepPlugin stepPluginContext
 
 	requeue time.Duration
 	// routers are the traffic routers of this reconcile, built once.
@@ -327,6 +331,8 @@ func (c *rolloutContext) createNewRS(revision int64) error {
 			Template:        *tmpl,
 		},
 	}
+	rs.Spec.Template.Labels = maps.Clone(tmpl.Labels) // the ReplicaSet's own labels carry no ephemeral metadata
+	injectTemplateMetadata(rs, c.newRSMetadata())
 	if err := c.r.opts.Client.Create(c.ctx, rs); err != nil {
 		return fmt.Errorf("create ReplicaSet %s: %w", rs.Name, err)
 	}

@@ -62,7 +62,7 @@ func (c *rolloutContext) reconcileAnalysisRuns() error {
 	}
 	ro := c.ro
 	fullyPromoted := ro.Status.StableRS != "" && ro.Status.StableRS == c.newHash
-	fastRollback := c.newRS != nil && ro.Status.StableRS == c.newRS.Labels[LabelPodTemplateHash]
+	fastRollback := c.isFastRollback()
 	initial := ro.Status.StableRS == ""
 	var step, background *v1alpha1.AnalysisRun
 	if fullyPromoted || c.pause.aborted() || ro.Status.PromoteFull || fastRollback || initial {

@@ -10,6 +10,7 @@ import (
 	"github.com/rollsim/rollsim/controller/trafficrouting/ambassador"
 	"github.com/rollsim/rollsim/controller/trafficrouting/apisix"
 	"github.com/rollsim/rollsim/controller/trafficrouting/appmesh"
+	"github.com/rollsim/rollsim/controller/trafficrouting/istio"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 	"github.com/rollsim/rollsim/controller/trafficrouting/smi"
 	"github.com/rollsim/rollsim/controller/trafficrouting/traefik"
@@ -19,6 +20,7 @@ import (
 // trafficrouting.Requested gives them. A name the rollout asks for that is
 // not here is "not supported yet".
 var routerFactories = map[string]trafficrouting.Factory{
+	"istio":      istio.New,
 	"nginx":      nginx.New,
 	"alb":        alb.New,
 	"smi":        smi.New,

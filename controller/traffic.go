@@ -37,7 +37,7 @@ func (c *rolloutContext) planTraffic() trafficPlan {
 	ro := c.ro
 	m := replicas.MaxWeight(ro)
 	cs := c.canary()
-	if prev, ok := c.dynamicRollbackToStable(); ok {
+	if prev, ok := trafficrouting.DynamicRollbackToStable(ro, c.newRS); ok {
 		return trafficPlan{weight: c.weightOnAbortOrStableRollback(), why: "dynamic rollback to stable", canaryHash: prev}
 	}
 	fullyPromoted := ro.Status.StableRS != "" && ro.Status.StableRS == c.newHash
@@ -82,22 +82,6 @@ func (c *rolloutContext) planTraffic() trafficPlan {
 	return trafficPlan{weight: m, why: "all steps done"}
 }
 
-// dynamicRollbackToStable is Argo's IsDynamicallyRollingBackToStable: with
-// dynamicStableScale, the rollout went back to its stable revision while the
-// recorded weights still send traffic to another canary; that canary's hash
-// is returned.
-func (c *rolloutContext) dynamicRollbackToStable() (string, bool) {
-	ro := c.ro
-	w := ro.Status.Canary.Weights
-	if !c.canary().DynamicStableScale || c.newRS == nil || ro.Status.StableRS == "" || w == nil {
-		return "", false
-	}
-	if c.newRS.Labels[LabelPodTemplateHash] != ro.Status.StableRS || w.Canary.PodTemplateHash == "" || w.Canary.PodTemplateHash == ro.Status.StableRS {
-		return "", false
-	}
-	return w.Canary.PodTemplateHash, true
-}
-
 // weightOnAbortOrStableRollback is Argo's
 // calculateDesiredWeightOnAbortOrStableRollback: 0, or with
 // dynamicStableScale the step weights in reverse as the stable scales up.
@@ -123,9 +107,17 @@ func (c *rolloutContext) weightOnAbortOrStableRollback() int32 {
 }
 
 // experimentWeightDestinations are the running experiment's templates that
-// carry a weight (Argo's calculateWeightDestinationsFromExperiment). No
-// experiment runs yet in rollsim: none.
-func (c *rolloutContext) experimentWeightDestinations() []v1alpha1.WeightDestination { return nil }
+// carry a weight (Argo's calculateWeightDestinationsFromExperiment). Argo
+// reads the rollout's experiments before it routes; so does this.
+func (c *rolloutContext) experimentWeightDestinations() []v1alpha1.WeightDestination {
+	if currentExperimentStep(c.ro) == nil {
+		return nil
+	}
+	if err := c.loadExperiments(); err != nil {
+		return nil
+	}
+	return ExperimentWeightDestinations(c.ro, c.exs.current)
+}
 
 // reconcileTrafficRouting asks every router the rollout names to route as
 // planned, in Argo's order, and records the weights in

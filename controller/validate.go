@@ -18,10 +18,6 @@ import (
 func (c *rolloutContext) validate() string {
 	ro := c.ro
 	s := ro.Spec.Strategy
-	switch {
-	case ro.Spec.RollbackWindow != nil:
-		return "spec.rollbackWindow: " + ErrNotSupported.Error()
-	}
 	// Argo's first check. An API server refuses a negative count before
 	// (the Rollout CRD's scale subresource), and so do both backends; the
 	// check stays for objects that reach the controller otherwise.
@@ -108,9 +104,11 @@ func (c *rolloutContext) validate() string {
 		case step.SetCanaryScale != nil && tr == nil:
 			return "spec.strategy.trafficRouting: Required value: SetCanaryScale requires TrafficRouting to be set"
 		case step.Experiment != nil:
-			return fmt.Sprintf("%s.experiment: %v", path, ErrNotSupported)
-		case step.Plugin != nil:
-			return fmt.Sprintf("%s.plugin: %v", path, ErrNotSupported)
+			if msg := validateExperimentStep(path, step.Experiment, tr); msg != "" {
+				return msg
+			}
+		case step.Plugin != nil && c.r.opts.StepPlugins == nil:
+			return fmt.Sprintf("%s.plugin: %v (no step plugin answers configured)", path, ErrNotSupported)
 		}
 		if msg := validateStepRoutes(path, step, tr); msg != "" {
 			return msg

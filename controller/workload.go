@@ -37,7 +37,9 @@ func (r *RolloutReconciler) resolveWorkloadRef(ctx context.Context, ro *v1alpha1
 		return "", fmt.Errorf("get workloadRef Deployment %s: %w", ref.Name, err)
 	}
 	ro.Spec.Template = *d.Spec.Template.DeepCopy()
-	ro.Spec.Selector = d.Spec.Selector.DeepCopy()
+	if ro.Spec.Selector == nil { // Argo keeps a selector the Rollout sets itself
+		ro.Spec.Selector = d.Spec.Selector.DeepCopy()
+	}
 	ro.Spec.TemplateResolvedFromRef = true
 	return "", nil
 }

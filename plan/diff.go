@@ -25,7 +25,7 @@ var (
 	pauseCause  = regexp.MustCompile(`^Rollout is paused \((\w+)\)`)
 	terminalRun = map[string]bool{"AnalysisRunSuccessful": true, "AnalysisRunFailed": true, "AnalysisRunError": true,
 		"AnalysisRunInconclusive": true}
-	controllers = map[string]bool{"rollout-controller": true, "analysis-controller": true}
+	controllers = map[string]bool{"rollout-controller": true, "analysis-controller": true, "experiment-controller": true}
 )
 
 // Decisions extracts the compared decisions from a timeline:
@@ -37,10 +37,13 @@ var (
 //   - selector <service>: the pod-template hash a Service was switched to;
 //   - phase <rollout>: phase and message;
 //   - phase <analysisrun>: the phase it ended in;
+//   - phase <experiment>: each phase it moves to (Pending, Running, and the
+//     one it ends in);
 //   - aborted / promoted <rollout>: Argo's reason and message;
 //   - paused / resumed <rollout>: the reason and the pause cause
 //     (CanaryPauseStep, BlueGreenPause, …);
-//   - created <object>: a ReplicaSet or AnalysisRun created (by name).
+//   - created <object>: a ReplicaSet, AnalysisRun or Experiment created (by
+//     name).
 //
 // Cluster records (pods, jobs), user actions and the other Kubernetes events
 // are context, not decisions. Repeated values in a stream are collapsed.
@@ -105,7 +108,7 @@ func Decisions(tl []Record) []Decision {
 				out = append(out, Decision{AtMs: r.AtMs, Stream: r.Verb + " " + r.Object, Value: v, Record: r})
 			}
 		case "created":
-			if kind == "replicaset" || kind == "analysisrun" {
+			if kind == "replicaset" || kind == "analysisrun" || kind == "experiment" {
 				add(r, "created "+r.Object, "created")
 			}
 		}

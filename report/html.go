@@ -599,6 +599,9 @@ func chartsOf(r Scenario, slug string) ([]htmlChart, bool) {
 		}
 		charts = append(charts, an.finish())
 	}
+	if ec, ok := experimentChart(r, slug, ax, decisions, rows, len(charts) == 0); ok {
+		charts = append(charts, ec)
+	}
 	// A run without samples gets a note; one that never ran does not.
 	return charts, len(r.Samples) == 0 && len(r.Timeline) > 0
 }
@@ -773,6 +776,7 @@ svg.chart text.decision-label { font-weight: 600; }
 svg.chart text.lane-label { fill: #374151; }
 svg.chart .lane { stroke: #e5e7eb; }
 svg.chart .series { fill: none; stroke-width: 2.2; }
+svg.chart .series-experiment-template { stroke-width: 8; stroke-linecap: butt; opacity: 0.6; }
 svg.chart .measurement { stroke: #fff; stroke-width: 1.5; }
 svg.chart text.note { font-size: 12px; fill: #9ca3af; }
 .no-samples { color: #6b7280; font-size: 13px; font-style: italic; }

@@ -37,6 +37,8 @@ type Scenario struct {
 	Expectations []Expectation `json:"expectations"`
 	Rollouts     []Rollout     `json:"rollouts"`
 	AnalysisRuns []AnalysisRun `json:"analysisRuns"`
+	// Experiments are the experiments' final states (none: omitted).
+	Experiments []Experiment `json:"experiments,omitempty"`
 	// Outcomes are the per-rollout outcome metrics (time to promote,
 	// detect, abort, roll back; exposure).
 	Outcomes []Outcome `json:"outcomes"`
@@ -260,6 +262,9 @@ func WriteText(w io.Writer, results []Scenario) error {
 					fmt.Fprintf(&b, " [%s %s ✔%d ✖%d ?%d ⚠%d]", m.Name, m.Phase, m.Successful, m.Failed, m.Inconclusive, m.Errors)
 				}
 				b.WriteString("\n")
+			}
+			for _, ex := range r.Experiments {
+				experimentText(&b, ex)
 			}
 		}
 		if len(r.Expectations) > 0 {

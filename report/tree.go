@@ -34,6 +34,10 @@ type RevisionNode struct {
 	Revision     int64          `json:"revision"`
 	ReplicaSet   ReplicaSetNode `json:"replicaSet"`
 	AnalysisRuns []AnalysisRun  `json:"analysisRuns"`
+	// Experiments are the revision's experiments; Runs the analysis runs
+	// they own (by name).
+	Experiments    []Experiment  `json:"experiments,omitempty"`
+	ExperimentRuns []AnalysisRun `json:"experimentRuns,omitempty"`
 }
 
 // ReplicaSetNode is a ReplicaSet with its pods.
@@ -116,7 +120,7 @@ func WriteTree(w io.Writer, s Snapshot) error {
 			branch, indent = "└──", "   "
 		}
 		fmt.Fprintf(&b, "%s# revision:%d\n", branch, rev.Revision)
-		children := 1 + len(rev.AnalysisRuns)
+		children := 1 + len(rev.AnalysisRuns) + len(rev.Experiments)
 		rs := rev.ReplicaSet
 		rsStatus := "✔ Healthy"
 		switch {
@@ -144,6 +148,17 @@ func WriteTree(w io.Writer, s Snapshot) error {
 				st, rd = "✔ Running", "ready:1/1"
 			}
 			fmt.Fprintf(&b, "%-52s %-12s %-14s %-5s %s\n", indent+ri+pb+"□ "+p.Name, "Pod", st, age(p.AgeSec), rd)
+		}
+		runs := map[string]AnalysisRun{}
+		for _, ar := range rev.ExperimentRuns {
+			runs[ar.Name] = ar
+		}
+		for j, ex := range rev.Experiments {
+			eb, ei := "├──", "│  "
+			if j == len(rev.Experiments)-1 && len(rev.AnalysisRuns) == 0 {
+				eb, ei = "└──", "   "
+			}
+			experimentTree(&b, indent, eb, ei, ex, runs)
 		}
 		for j, ar := range rev.AnalysisRuns {
 			ab := "├──"

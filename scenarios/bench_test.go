@@ -89,3 +89,33 @@ func BenchmarkAnalysisOverhead(b *testing.B) {
 	b.ReportMetric(float64((tWith-tWithout).Nanoseconds())/float64(b.N)/float64(measurements), "ns/measurement")
 	b.ReportMetric(float64(measurements), "measurements/op")
 }
+
+// BenchmarkRouterOverhead runs the same canary (three weights, three
+// pauses, 10 replicas, 100 rps through the traffic model) routed by nginx
+// and by Istio per iteration and reports the ratio of their wall times
+// (issue 11's target: a router adds at most 20 % over nginx).
+func BenchmarkRouterOverhead(b *testing.B) {
+	nginx, err := scenarios.LoadFile("testdata/bench/bench-nginx.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	istio, err := scenarios.LoadFile("testdata/bench/bench-istio.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tNginx, tIstio time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now() // wall-clock ok: benchmark measurement
+		r := scenarios.Run(nginx, scenarios.RunOptions{})
+		tNginx += time.Since(start) // wall-clock ok: benchmark measurement
+		start = time.Now()          // wall-clock ok: benchmark measurement
+		r2 := scenarios.Run(istio, scenarios.RunOptions{})
+		tIstio += time.Since(start) // wall-clock ok: benchmark measurement
+		if !r.Passed() || !r2.Passed() {
+			b.Fatalf("bench scenarios failed: %s %s", r.Report.Error, r2.Report.Error)
+		}
+	}
+	b.ReportMetric(float64(tIstio)/float64(tNginx), "istio/nginx")
+	b.ReportMetric(float64(tNginx.Microseconds())/float64(b.N), "nginx-us/op")
+	b.ReportMetric(float64(tIstio.Microseconds())/float64(b.N), "istio-us/op")
+}

@@ -193,6 +193,9 @@ func (s *Scenario) validate() error {
 			return s.errAt("spec.versions."+name+".errorRate", fmt.Sprintf("must be between 0 and 1, got %v", v.ErrorRate))
 		}
 	}
+	if err := s.validateStepPlugins(); err != nil {
+		return err
+	}
 	for _, key := range slices.Sorted(maps.Keys(sp.Metrics)) {
 		a := sp.Metrics[key]
 		if err := a.Validate(); err != nil {

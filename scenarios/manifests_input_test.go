@@ -292,3 +292,17 @@ spec:
 	}
 	return f
 }
+
+// On envtest, a directory with a kind outside the scheme and a bad field
+// elsewhere: the server's verdict on the field, nothing about the kind.
+func TestEnvtestOtherKindsBesideABadField(t *testing.T) {
+	sc, _ := writeScenario(t, "", map[string]string{
+		"a.yaml": strings.Replace(inputRollout, "  replicas: 2\n", "  replicas: 2\n  replicaz: 3\n", 1),
+		"b.yaml": "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata: {name: web}\nspec: {endpoints: [{port: http}]}\n",
+	})
+	r := scenarios.RunFile(sc, scenarios.RunOptions{Backend: scenarios.BackendEnvtest})
+	if r.Report.ErrorKind != scenarios.ErrInput || !strings.Contains(r.Report.Error, `a.yaml:1: the API server rejected it: Rollout in version "v1alpha1" cannot be handled as a Rollout: strict decoding error: unknown field "spec.replicaz"`) ||
+		strings.Contains(r.Report.Error, "ServiceMonitor") || strings.Contains(r.Report.Error, "no matches") {
+		t.Errorf("%s: %s", r.Report.ErrorKind, r.Report.Error)
+	}
+}

@@ -264,12 +264,19 @@ func (r *runner) checkOutcome(e Expectation, outs []report.Outcome) report.Expec
 		fails = append(fails, fmt.Sprintf("peak canary weight is %d, want at most %d", o.PeakCanaryWeight, *oe.MaxPeakCanaryWeight))
 	}
 	if x := oe.Exposure; x != nil {
-		var req, failed float64
+		var req, failed, shadow float64
 		for _, ex := range o.Exposure {
 			if ex.Version == x.Version && (x.Cohort == "" || ex.Cohort == x.Cohort) {
 				req += ex.Requests
 				failed += ex.FailedRequests
+				shadow += ex.ShadowRequests
 			}
+		}
+		if x.MinShadowRequests != nil && shadow < *x.MinShadowRequests {
+			fails = append(fails, fmt.Sprintf("version %s served %.1f shadow requests, want at least %v", x.Version, shadow, *x.MinShadowRequests))
+		}
+		if x.MaxShadowRequests != nil && shadow > *x.MaxShadowRequests {
+			fails = append(fails, fmt.Sprintf("version %s served %.1f shadow requests, want at most %v", x.Version, shadow, *x.MaxShadowRequests))
 		}
 		if x.MaxRequests != nil && req > *x.MaxRequests {
 			fails = append(fails, fmt.Sprintf("version %s served %.1f requests, want at most %v", x.Version, req, *x.MaxRequests))

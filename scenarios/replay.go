@@ -50,13 +50,17 @@ func (p ReplayPlan) Build() (*Scenario, error) {
 	if ro == nil {
 		return nil, &Error{File: p.Manifests, Field: "--rollout", Msg: fmt.Sprintf("rollout %q is not in the manifests (found: [%s])", p.Rollout, strings.Join(names, ", "))}
 	}
-	if len(ro.Spec.Template.Spec.Containers) == 0 {
+	tmpl, err := podTemplate(ro, objs)
+	if err != nil {
+		return nil, &Error{File: p.Manifests, Field: "--rollout", Msg: err.Error()}
+	}
+	if len(tmpl.Spec.Containers) == 0 {
 		return nil, &Error{File: p.Manifests, Msg: "rollout " + ro.Name + " has no container"}
 	}
 	abs, _ := filepath.Abs(p.Manifests)
 	s := &Scenario{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Name: "replay-" + ro.Name}, File: p.Manifests, dir: "/"}
 	s.Spec.Manifests = []string{abs}
-	s.Spec.Initial = Initial{Rollout: p.Rollout, Image: ro.Spec.Template.Spec.Containers[0].Image}
+	s.Spec.Initial = Initial{Rollout: p.Rollout, Image: tmpl.Spec.Containers[0].Image}
 	s.Spec.Versions = map[string]Version{"default": {}}
 	s.Spec.Actions = []Action{{SetImage: &SetImage{Rollout: p.Rollout, Image: p.Image}}}
 	for _, d := range p.PromoteAt {

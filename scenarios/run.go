@@ -151,6 +151,7 @@ func Run(s *Scenario, opts RunOptions) *Result {
 		}
 		if kind != ErrInput {
 			res.Report.Rollouts, res.Report.AnalysisRuns = summarize(r.h)
+			res.Report.Experiments = summarizeExperiments(r.h, false)
 		}
 	}
 	res.Report.NotModelled = r.notModelled
@@ -273,6 +274,9 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	if err := factory.Check(factory.Templates...); err != nil {
 		return ErrInput, s.errAt("spec.metrics", err.Error())
 	}
+	if err := s.checkStepPlugins(rollouts); err != nil {
+		return ErrInput, err
+	}
 	r.factory = factory
 	beh := &behavior{s: s}
 	var hp *sim.Harness
@@ -296,7 +300,8 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	if d := s.Spec.Cluster.ALBWeightVerifyDelay; d != nil {
 		albDelay = &d.Duration
 	}
-	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh, NewBackend: newBackend,
+	plugins := &stepPluginAnswers{s: s}
+	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh, NewBackend: newBackend, StepPlugins: plugins,
 		Providers: func(c client.Client, clk clock.Clock) controller.ProviderFactory {
 			return &lateFactory{f: factory, wire: func() { wireFactory(factory, s, hp, c, clk) }}
 		}, ALBWeightVerifyDelay: albDelay, SMIAPIVersion: s.Spec.Cluster.TrafficSplitAPIVersion})
@@ -305,6 +310,7 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	}
 	r.h = h
 	hp = h
+	plugins.now = h.Now
 	r.beh = beh
 	sort.SliceStable(others, func(i, j int) bool {
 		_, a := others[i].(*corev1.Namespace)

@@ -79,9 +79,13 @@ type Spec struct {
 	// by "metric" or "template/metric": a script over virtual time, per
 	// version, or derived from the traffic model.
 	Metrics map[string]fakeproviders.Answer `json:"metrics,omitempty"`
-	Actions []Action                        `json:"actions,omitempty"`
-	Until   *Until                          `json:"until,omitempty"`
-	Expect  []Expectation                   `json:"expect,omitempty"`
+	// StepPlugins answer the canary `plugin` steps, keyed by plugin name,
+	// then by version (or "default"): what the plugin's Run returns over
+	// virtual time (scenarios/stepplugins.go).
+	StepPlugins map[string]map[string]StepPluginScript `json:"stepPlugins,omitempty"`
+	Actions     []Action                               `json:"actions,omitempty"`
+	Until       *Until                                 `json:"until,omitempty"`
+	Expect      []Expectation                          `json:"expect,omitempty"`
 }
 
 // Initial is the state at T+0: the rollout is deployed with history[0],
@@ -261,6 +265,10 @@ type ExposureExpect struct {
 	MaxRequests       *float64 `json:"maxRequests,omitempty"`
 	MinRequests       *float64 `json:"minRequests,omitempty"`
 	MaxFailedRequests *float64 `json:"maxFailedRequests,omitempty"`
+	// MinShadowRequests and MaxShadowRequests bound the mirrored copies
+	// the version served (a setMirrorRoute), apart from real requests.
+	MinShadowRequests *float64 `json:"minShadowRequests,omitempty"`
+	MaxShadowRequests *float64 `json:"maxShadowRequests,omitempty"`
 }
 
 // RoleCounts are pod counts by ReplicaSet role.
@@ -335,6 +343,12 @@ func (e Expectation) Describe() string {
 			}
 			if x.MaxFailedRequests != nil {
 				d += fmt.Sprintf(" ≤ %v failed", *x.MaxFailedRequests)
+			}
+			if x.MinShadowRequests != nil {
+				d += fmt.Sprintf(" ≥ %v shadow requests", *x.MinShadowRequests)
+			}
+			if x.MaxShadowRequests != nil {
+				d += fmt.Sprintf(" ≤ %v shadow requests", *x.MaxShadowRequests)
 			}
 			parts = append(parts, d)
 		}

@@ -81,6 +81,7 @@ func snapshots(h *sim.Harness, t0 time.Time) []report.Snapshot {
 		return nil
 	}
 	rolls, runs := summarize(h)
+	exps := summarizeExperiments(h, true)
 	now := h.Now()
 	for i := range ros {
 		ro := &ros[i]
@@ -126,6 +127,7 @@ func snapshots(h *sim.Harness, t0 time.Time) []report.Snapshot {
 					}
 				}
 			}
+			attachExperiments(&node, hash, ro.Name, exps, runs)
 			s.Revisions = append(s.Revisions, node)
 		}
 		out = append(out, s)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/rollsim/rollsim/sim"
@@ -19,6 +20,9 @@ type trafficSim struct {
 	model   *traffic.Model
 	history []splitAt
 	err     error
+	// notes are the routers' misconfiguration notes last put in the
+	// timeline, per rollout.
+	notes map[string]string
 }
 
 type splitAt struct {
@@ -71,6 +75,7 @@ func (t *trafficSim) sample() {
 		merged.Rollouts = append(merged.Rollouts, sp.Rollouts...)
 	}
 	now := t.h.Now()
+	t.noteRouting(merged)
 	t.model.SetSplit(now, merged)
 	if n := len(t.history); n > 0 && t.history[n-1].at.Equal(now) {
 		t.history[n-1].split = merged
@@ -113,4 +118,29 @@ func (t *trafficSim) probe(jt *JobTraffic, start, end time.Time) (requests, erro
 		}
 	}
 	return requests, errors
+}
+
+// noteRouting puts a router's misconfiguration notes (a route to a missing
+// Service or subset …) in the timeline when they change, so the exposure
+// they cause has its reason next to it.
+func (t *trafficSim) noteRouting(s traffic.Split) {
+	if t.notes == nil {
+		t.notes = map[string]string{}
+	}
+	for _, r := range s.Rollouts {
+		var notes []string
+		if r.Routing != nil {
+			notes = r.Routing.Notes
+		}
+		joined := strings.Join(notes, "; ")
+		if joined == t.notes[r.Rollout] {
+			continue
+		}
+		t.notes[r.Rollout] = joined
+		if joined == "" {
+			t.h.Note("traffic", "rollout/"+r.Rollout, "event", "RoutingRestored", r.Via+": the router's objects route every request again")
+			continue
+		}
+		t.h.Note("traffic", "rollout/"+r.Rollout, "event", "RoutingMisconfigured", r.Via+": "+joined)
+	}
 }

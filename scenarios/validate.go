@@ -65,13 +65,20 @@ func Validate(paths ...string) []Finding {
 			for _, m := range s.Spec.Manifests {
 				manifestPaths = append(manifestPaths, s.Resolve(m))
 			}
+			out = append(out, s.lintStepPlugins()...)
 			continue
 		}
 		manifestPaths = append(manifestPaths, p)
 	}
+	var all []manifests.Object
 	for _, p := range dedupe(manifestPaths) {
 		out = append(out, validateManifests(p)...)
+		if objs, err := manifests.Load(p); err == nil {
+			all = append(all, objs...)
+		}
 	}
+	// Experiments may name templates from any of the given files.
+	out = append(out, experimentFindings(all)...)
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].File != out[j].File {
 			return out[i].File < out[j].File
@@ -126,7 +133,7 @@ func validateManifests(path string) []Finding {
 		return errFinding(err)
 	}
 	var out []Finding
-	h, err := sim.New(sim.Config{Seed: 1, Behavior: healthy{}})
+	h, err := sim.New(sim.Config{Seed: 1, Behavior: healthy{}, StepPlugins: pluginsSucceed{}})
 	if err != nil {
 		return []Finding{{File: path, Severity: "error", Msg: err.Error()}}
 	}
@@ -202,6 +209,9 @@ func traps(ro *v1alpha1.Rollout, templates map[string]*v1alpha1.AnalysisTemplate
 	for _, st := range cs.Steps {
 		if st.Analysis != nil {
 			refs = append(refs, st.Analysis.Templates...)
+		}
+		if st.Experiment != nil {
+			hasPause = true // the step waits for its experiment
 		}
 		if st.Pause != nil {
 			hasPause = true

@@ -1,5 +1,5 @@
 // Package sim is the harness: it wires the engine (virtual time), the
-// simulated cluster, the rollout and analysis reconcilers and the metric
+// simulated cluster, the rollout, analysis and experiment reconcilers and the metric
 // providers; turns object changes into reconciles (sorted, until quiet) and
 // RequeueAfter into engine events; applies user actions (the kubectl argo
 // rollouts verbs) and records the timeline. It is the layer scenarios and

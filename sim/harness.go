@@ -36,6 +36,8 @@ type Config struct {
 	Behavior cluster.Behavior
 	// Providers answers metrics; nil answers Job metrics only.
 	Providers func(c client.Client, clk clock.Clock) controller.ProviderFactory
+	// StepPlugins answers canary plugin steps; nil refuses them.
+	StepPlugins controller.StepPlugins
 	// ResyncPeriod is Argo's periodic resync (0 = 15 minutes).
 	ResyncPeriod time.Duration
 	// NewBackend builds the cluster the harness drives; nil is the fake
@@ -60,16 +62,17 @@ type Backend interface {
 }
 
 // Reconcile-key kinds, in the order they are reconciled at one instant: the
-// cluster's own controllers first, then analysis, then rollouts.
+// cluster's own controllers first, then analysis, experiments, rollouts.
 const (
 	kindDeployment = iota
 	kindReplicaSet
 	kindJob
 	kindAnalysisRun
+	kindExperiment
 	kindRollout
 )
 
-var kindNames = []string{"Deployment", "ReplicaSet", "Job", "AnalysisRun", "Rollout"}
+var kindNames = []string{"Deployment", "ReplicaSet", "Job", "AnalysisRun", "Experiment", "Rollout"}
 
 type key struct {
 	kind      int
@@ -97,9 +100,15 @@ type Harness struct {
 	rec      *trace.Recorder
 	rollouts *controller.RolloutReconciler
 	analysis *controller.AnalysisRunReconciler
+	exps     *controller.ExperimentReconciler
 
-	dirty      map[key]bool
-	timers     map[key]*engine.Event
+	dirty  map[key]bool
+	timers map[key]*engine.Event
+	// failures count the rate limiter's requeues per controller object
+	// since its last successful reconcile (backoff.go); due marks a
+	// reconcile its timer asked for.
+	failures   map[key]int
+	due        map[key]bool
 	known      map[key]bool
 	reconciles int
 	errs       []error
@@ -131,6 +140,7 @@ func New(cfg Config) (*Harness, error) {
 	h := &Harness{
 		cfg: cfg, eng: engine.New(cfg.Seed, cfg.MaxEvents),
 		dirty: map[key]bool{}, timers: map[key]*engine.Event{}, known: map[key]bool{},
+		failures: map[key]int{}, due: map[key]bool{},
 		jobLabels: map[string]string{}, arOwner: map[string]string{}, annotated: map[string]time.Time{},
 	}
 	h.clk = h.eng.Clock()
@@ -155,7 +165,7 @@ func New(cfg Config) (*Harness, error) {
 		providers = cfg.Providers(h.store.Client(), h.clk)
 	}
 	opts := controller.Options{Client: h.store.Client(), Clock: h.clk, Recorder: controller.RecorderFunc(h.recordNote),
-		Providers: providers, ResyncPeriod: cfg.ResyncPeriod, SMIAPIVersion: cfg.SMIAPIVersion}
+		Providers: providers, StepPlugins: cfg.StepPlugins, ResyncPeriod: cfg.ResyncPeriod, SMIAPIVersion: cfg.SMIAPIVersion}
 	if cfg.ALBWeightVerifyDelay != nil {
 		opts.WeightVerifier = albVerifier{h}
 	}
@@ -164,6 +174,9 @@ func New(cfg Config) (*Harness, error) {
 		return nil, err
 	}
 	if h.analysis, err = controller.NewAnalysisRunReconciler(opts); err != nil {
+		return nil, err
+	}
+	if h.exps, err = controller.NewExperimentReconciler(opts); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -275,6 +288,11 @@ func (h *Harness) onChange(c cluster.Change) {
 		if o, ok := ownerName(obj, "Deployment"); ok {
 			mark(kindDeployment, c.Namespace, o)
 		}
+		if o, ok := ownerName(obj, "Experiment"); ok {
+			mark(kindExperiment, c.Namespace, o)
+		}
+	case "Experiment":
+		h.onExperimentChange(c, obj)
 	case "Pod":
 		if o, ok := ownerName(obj, "ReplicaSet"); ok {
 			mark(kindReplicaSet, c.Namespace, o)
@@ -292,6 +310,9 @@ func (h *Harness) onChange(c cluster.Change) {
 		}
 	case "AnalysisRun":
 		mark(kindAnalysisRun, c.Namespace, c.Name)
+		if o, ok := ownerName(obj, "Experiment"); ok {
+			h.onExperimentRunChange(c, o)
+		}
 		o, ok := ownerName(obj, "Rollout")
 		if !ok {
 			break
@@ -345,6 +366,7 @@ func (h *Harness) requeue(k key, d time.Duration) {
 	h.timers[k] = h.eng.At(at, "requeue "+kindNames[k.kind]+" "+k.namespace+"/"+k.name, func() {
 		delete(h.timers, k)
 		h.dirty[k] = true
+		h.due[k] = true
 	})
 }
 
@@ -373,6 +395,9 @@ func (h *Harness) Settle() error {
 		if !ok {
 			return nil
 		}
+		if h.backingOff(k) {
+			continue
+		}
 		n++
 		if n > h.cfg.MaxReconcilesPerInstant {
 			err := fmt.Errorf("livelock: more than %d reconciles at %s (last: %s %s/%s)",
@@ -393,6 +418,8 @@ func (h *Harness) Settle() error {
 			err = h.sim.SyncJob(ctx, k.namespace, k.name)
 		case kindAnalysisRun:
 			res, err = h.analysis.Reconcile(ctx, req)
+		case kindExperiment:
+			res, err = h.exps.Reconcile(ctx, req)
 		case kindRollout:
 			res, err = h.rollouts.Reconcile(ctx, req)
 		}
@@ -401,10 +428,13 @@ func (h *Harness) Settle() error {
 			// error is in the timeline already for controller errors.
 			if k.kind == kindReplicaSet || k.kind == kindJob || k.kind == kindDeployment {
 				h.rec.Add("cluster", strings.ToLower(kindNames[k.kind])+"/"+k.name, "error", "SyncError", err.Error())
+				h.requeue(k, 10*time.Second)
+				continue
 			}
-			h.requeue(k, 10*time.Second)
+			h.requeue(k, h.nextBackoff(k))
 			continue
 		}
+		delete(h.failures, k) // Argo's Forget after a successful sync
 		if res.RequeueAfter > 0 {
 			h.requeue(k, res.RequeueAfter)
 		}

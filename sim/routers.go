@@ -6,6 +6,7 @@ import (
 	"github.com/rollsim/rollsim/sim/traffic/ambassador"
 	"github.com/rollsim/rollsim/sim/traffic/apisix"
 	"github.com/rollsim/rollsim/sim/traffic/appmesh"
+	"github.com/rollsim/rollsim/sim/traffic/istio"
 	"github.com/rollsim/rollsim/sim/traffic/smi"
 	"github.com/rollsim/rollsim/sim/traffic/traefik"
 )
@@ -14,5 +15,5 @@ import (
 // beyond nginx and plain Services (sim/traffic/<router>), for
 // traffic.SplitFromCluster.
 func TrafficRouters() []traffic.RouterReader {
-	return []traffic.RouterReader{alb.Reader{}, smi.Reader{}, traefik.Reader{}, ambassador.Reader{}, apisix.Reader{}, appmesh.Reader{}}
+	return []traffic.RouterReader{istio.Reader{}, alb.Reader{}, smi.Reader{}, traefik.Reader{}, ambassador.Reader{}, apisix.Reader{}, appmesh.Reader{}}
 }

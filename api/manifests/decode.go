@@ -485,10 +485,12 @@ func (d *document) unknownKind(gvk schema.GroupVersionKind, avKey, kindKey strin
 	if len(versions) > 0 && gvk.Group != "" {
 		return d.errAt(avField, fmt.Sprintf("unsupported apiVersion %q; group %s is served at %s", gv.String(), gvk.Group, strings.Join(versions, ", ")))
 	}
-	msg := fmt.Sprintf("unknown kind %q (apiVersion %s): not registered in rollsim's scheme, which holds the Argo Rollouts kinds (%s: %s) and the Kubernetes built-in kinds (v1 Service, apps/v1 Deployment, networking.k8s.io/v1 Ingress, …)",
+	msg := fmt.Sprintf("unknown kind %q (apiVersion %s): not a Kubernetes built-in kind (v1 Service, apps/v1 Deployment, networking.k8s.io/v1 Ingress, …) nor an Argo Rollouts kind (%s: %s)",
 		gvk.Kind, gv, rolloutsGV, strings.Join(objectKinds(rolloutsGV), ", "))
 	if gvk.Group == "kustomize.config.k8s.io" {
 		msg += "; to build a kustomization, pass its directory"
+	} else if !strings.Contains(gvk.Group, ".") {
+		msg += "; a custom resource's apiVersion names a group with a dot (example.com/v1), and rollsim loads any such kind"
 	}
 	return d.errAt(kindField, msg)
 }

@@ -29,6 +29,8 @@ type RouterKinds struct {
 // An object of such a kind is then modelled when some rollout among the
 // manifests routes through that router; otherwise NotModelled lists it.
 var Routers = []RouterKinds{
+	{Router: "istio", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Istio != nil },
+		Kinds: []schema.GroupKind{{Group: "networking.istio.io", Kind: "VirtualService"}, {Group: "networking.istio.io", Kind: "DestinationRule"}}},
 	{Router: "smi", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.SMI != nil },
 		Kinds: []schema.GroupKind{{Group: "split.smi-spec.io", Kind: "TrafficSplit"}}},
 	{Router: "traefik", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Traefik != nil },

@@ -170,6 +170,9 @@ spec:
 		}
 		return strings.Join(out, "\n")
 	}
+	saved := manifests.Routers
+	defer func() { manifests.Routers = saved }()
+	manifests.Routers = nil // no router modelled: every other kind is listed
 	want := `Application guestbook (a.yaml:12)
 CustomResourceDefinition widgets.example.com (a.yaml:17)
 HTTPRoute route (a.yaml:33)
@@ -179,8 +182,6 @@ VirtualService shop/vs (a.yaml:1)`
 	}
 	// A router that reads VirtualServices makes them modelled, for the
 	// rollouts that route through it.
-	saved := manifests.Routers
-	defer func() { manifests.Routers = saved }()
 	manifests.Routers = []manifests.RouterKinds{{Router: "istio",
 		Uses:  func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Istio != nil },
 		Kinds: []schema.GroupKind{{Group: "networking.istio.io", Kind: "VirtualService"}}}}
@@ -214,5 +215,14 @@ func TestKustomizeOtherKinds(t *testing.T) {
 	}
 	if a := objs[0].Obj.GetAnnotations(); len(a) != 0 {
 		t.Errorf("kustomize's origin annotations were left on the object: %v", a)
+	}
+}
+
+// A group without a dot cannot be a CRD's: an error that says so.
+func TestUnknownGroupWithoutDot(t *testing.T) {
+	_, err := manifests.DecodeStrict("x.yaml", []byte("apiVersion: foo/v1\nkind: Bar\nmetadata: {name: b}\n"))
+	assertError(t, oneError(t, err), "x.yaml", 2, "kind", `unknown kind "Bar" (apiVersion foo/v1): not a Kubernetes built-in kind`)
+	if !strings.Contains(err.Error(), "a custom resource's apiVersion names a group with a dot (example.com/v1)") {
+		t.Errorf("no hint: %v", err)
 	}
 }

@@ -96,6 +96,10 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 	if err != nil {
 		return err
 	}
+	experiments, err := controller.NewExperimentReconciler(opts)
+	if err != nil {
+		return err
+	}
 	inNamespace := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, obj client.Object) []reconcile.Request {
 		list := &v1alpha1.RolloutList{}
 		if err := mgr.GetClient().List(ctx, list, client.InNamespace(obj.GetNamespace())); err != nil {
@@ -111,6 +115,7 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		For(&v1alpha1.Rollout{}).
 		Owns(&appsv1.ReplicaSet{}).
 		Owns(&v1alpha1.AnalysisRun{}).
+		Owns(&v1alpha1.Experiment{}).
 		Watches(&corev1.Service{}, inNamespace).
 		Watches(&networkingv1.Ingress{}, inNamespace).
 		Watches(&v1alpha1.AnalysisTemplate{}, inNamespace).
@@ -124,6 +129,14 @@ func Run(ctx context.Context, cfg *rest.Config, o Options) error {
 		Complete(runs)
 	if err != nil {
 		return fmt.Errorf("analysis controller: %w", err)
+	}
+	err = ctrl.NewControllerManagedBy(mgr).Named("experiments").
+		For(&v1alpha1.Experiment{}).
+		Owns(&appsv1.ReplicaSet{}).
+		Owns(&v1alpha1.AnalysisRun{}).
+		Complete(experiments)
+	if err != nil {
+		return fmt.Errorf("experiment controller: %w", err)
 	}
 	if o.SimulateWorkloads {
 		if err := addWorkloads(mgr, direct, o, logf); err != nil {

@@ -115,3 +115,25 @@ func Requested(tr *v1alpha1.RolloutTrafficRouting) []string {
 	sort.Strings(plugins)
 	return append(out, plugins...)
 }
+
+// DynamicRollbackToStable is Argo's IsDynamicallyRollingBackToStable: a
+// fully promoted dynamicStableScale rollout whose recorded canary weight
+// still points at another hash than desired (its stable ReplicaSet) while
+// desired is not yet fully available. It returns that other hash.
+func DynamicRollbackToStable(ro *v1alpha1.Rollout, desired *appsv1.ReplicaSet) (string, bool) {
+	cs := ro.Spec.Strategy.Canary
+	if cs == nil || cs.TrafficRouting == nil || !cs.DynamicStableScale || desired == nil {
+		return "", false
+	}
+	if ro.Status.StableRS == "" || ro.Status.StableRS != ro.Status.CurrentPodHash || ro.Status.Canary.Weights == nil {
+		return "", false
+	}
+	cur := ro.Status.Canary.Weights.Canary.PodTemplateHash
+	if cur == desired.Labels[v1alpha1.DefaultRolloutUniqueLabelKey] {
+		return "", false
+	}
+	if ro.Spec.Replicas != nil && desired.Status.AvailableReplicas >= *ro.Spec.Replicas {
+		return "", false
+	}
+	return cur, true
+}

@@ -118,6 +118,10 @@ func (c *clusterSim) observe(gvr schema.GroupVersionResource, verb string, old, 
 		if verb == "delete" {
 			c.gc = append(c.gc, old.(*v1alpha1.Rollout).UID)
 		}
+	case "experiments":
+		if verb == "delete" {
+			c.gc = append(c.gc, old.(*v1alpha1.Experiment).UID)
+		}
 	}
 }
 
@@ -138,6 +142,32 @@ func (c *clusterSim) collect(uid types.UID) {
 		for _, ref := range rs.OwnerReferences {
 			if ref.UID == uid {
 				_ = e.kube.AppsV1().ReplicaSets(rs.Namespace).Delete(ctx, rs.Name, metav1.DeleteOptions{})
+			}
+		}
+	}
+	// An Experiment owns its AnalysisRuns and template Services; a Rollout
+	// its Experiments.
+	ars, _ := e.argo.ArgoprojV1alpha1().AnalysisRuns("").List(ctx, metav1.ListOptions{})
+	for _, ar := range ars.Items {
+		for _, ref := range ar.OwnerReferences {
+			if ref.UID == uid && ref.Kind == "Experiment" {
+				_ = e.argo.ArgoprojV1alpha1().AnalysisRuns(ar.Namespace).Delete(ctx, ar.Name, metav1.DeleteOptions{})
+			}
+		}
+	}
+	svcs, _ := e.kube.CoreV1().Services("").List(ctx, metav1.ListOptions{})
+	for _, svc := range svcs.Items {
+		for _, ref := range svc.OwnerReferences {
+			if ref.UID == uid {
+				_ = e.kube.CoreV1().Services(svc.Namespace).Delete(ctx, svc.Name, metav1.DeleteOptions{})
+			}
+		}
+	}
+	exs, _ := e.argo.ArgoprojV1alpha1().Experiments("").List(ctx, metav1.ListOptions{})
+	for _, ex := range exs.Items {
+		for _, ref := range ex.OwnerReferences {
+			if ref.UID == uid {
+				_ = e.argo.ArgoprojV1alpha1().Experiments(ex.Namespace).Delete(ctx, ex.Name, metav1.DeleteOptions{})
 			}
 		}
 	}

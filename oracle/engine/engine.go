@@ -16,6 +16,7 @@ import (
 
 	"github.com/argoproj/argo-rollouts/analysis"
 	"github.com/argoproj/argo-rollouts/controller/metrics"
+	"github.com/argoproj/argo-rollouts/experiments"
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/argoproj/argo-rollouts/pkg/client/clientset/versioned"
 	argofake "github.com/argoproj/argo-rollouts/pkg/client/clientset/versioned/fake"
@@ -33,9 +34,11 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -58,6 +61,9 @@ func rolloutSyncHandler(c *rollout.Controller, ctx context.Context, key string) 
 //go:linkname analysisSyncHandler github.com/argoproj/argo-rollouts/analysis.(*Controller).syncHandler
 func analysisSyncHandler(c *analysis.Controller, ctx context.Context, key string) error
 
+//go:linkname experimentSyncHandler github.com/argoproj/argo-rollouts/experiments.(*Controller).syncHandler
+func experimentSyncHandler(c *experiments.Controller, ctx context.Context, key string) error
+
 // rolloutNowFn is the real-clock leak in Argo's progress-deadline requeue.
 //
 //go:linkname rolloutNowFn github.com/argoproj/argo-rollouts/rollout.nowFn
@@ -75,10 +81,11 @@ const maxSteps = 10000
 
 // Actors in the timeline.
 const (
-	actorUser     = "user"
-	actorRollout  = "rollout-controller"
-	actorAnalysis = "analysis-controller"
-	actorCluster  = "cluster"
+	actorUser       = "user"
+	actorRollout    = "rollout-controller"
+	actorAnalysis   = "analysis-controller"
+	actorExperiment = "experiment-controller"
+	actorCluster    = "cluster"
 )
 
 type event struct {
@@ -128,6 +135,8 @@ type Engine struct {
 	quiet  *quiescence
 
 	rq, aq   *vqueue
+	eq       *vqueue
+	ec       *experiments.Controller
 	queues   []*vqueue
 	rc       *rollout.Controller
 	ac       *analysis.Controller
@@ -142,6 +151,7 @@ type Engine struct {
 
 	cluster *clusterSim
 	answers *answerServer
+	dyn     *dynamicfake.FakeDynamicClient // router objects (dynamic.go)
 }
 
 // Now is the virtual time.
@@ -327,15 +337,11 @@ func (e *Engine) buildControllers() error {
 		return argov1informers.NewExperimentInformer(c, "", d, nsIndex())
 	})
 
-	dscheme := runtime.NewScheme()
-	if err := v1alpha1.AddToScheme(dscheme); err != nil {
-		return fmt.Errorf("dynamic scheme: %w", err)
-	}
 	vs, dr := istioutil.GetIstioVirtualServiceGVR(), istioutil.GetIstioDestinationRuleGVR()
-	dyn := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(dscheme, map[schema.GroupVersionResource]string{
-		vs: vs.Resource + "List", dr: dr.Resource + "List",
-		gv("elbv2.k8s.aws", "v1beta1", "targetgroupbindings"): "TargetGroupBindingList",
-	})
+	dyn, err := e.dynamicClient()
+	if err != nil {
+		return err
+	}
 	dinf := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0)
 	ingress, err := ingressutil.NewIngressWrapper(ingressutil.IngressModeNetworking, e.kube, kinf)
 	if err != nil {
@@ -346,7 +352,8 @@ func (e *Engine) buildControllers() error {
 	e.rq = newQueue(e, "rollouts", limiter())
 	e.aq = newQueue(e, "analysisruns", limiter())
 	sq, iq := newQueue(e, "services", limiter()), newQueue(e, "ingresses", limiter())
-	e.queues = []*vqueue{e.aq, e.rq, sq, iq}
+	e.eq = newQueue(e, "experiments", limiter())
+	e.queues = []*vqueue{e.aq, e.eq, e.rq, sq, iq}
 	rec := &recorder{e: e}
 	e.rc = rollout.NewController(rollout.ControllerConfig{
 		Namespace:                       "",
@@ -373,6 +380,21 @@ func (e *Engine) buildControllers() error {
 		Recorder:                        rec,
 		EphemeralMetadataThreads:        rollout.DefaultEphemeralMetadataThreads,
 		EphemeralMetadataPodRetries:     rollout.DefaultEphemeralMetadataPodRetries,
+	})
+	e.ec = experiments.NewController(experiments.ControllerConfig{
+		KubeClientSet:                   e.kube,
+		ArgoProjClientset:               e.argo,
+		ReplicaSetInformer:              kinf.Apps().V1().ReplicaSets(),
+		ExperimentsInformer:             ainf.Argoproj().V1alpha1().Experiments(),
+		AnalysisRunInformer:             ainf.Argoproj().V1alpha1().AnalysisRuns(),
+		AnalysisTemplateInformer:        ainf.Argoproj().V1alpha1().AnalysisTemplates(),
+		ClusterAnalysisTemplateInformer: ainf.Argoproj().V1alpha1().ClusterAnalysisTemplates(),
+		ServiceInformer:                 kinf.Core().V1().Services(),
+		ResyncPeriod:                    ResyncPeriod,
+		RolloutWorkQueue:                e.rq,
+		ExperimentWorkQueue:             e.eq,
+		MetricsServer:                   ms,
+		Recorder:                        rec,
 	})
 	e.ac = analysis.NewController(analysis.ControllerConfig{
 		KubeClientSet:        e.kube,
@@ -457,6 +479,10 @@ func (e *Engine) settle(ctx context.Context) error {
 			e.sync(ctx, e.aq, actorAnalysis, key.(string), func(ctx context.Context, k string) error { return analysisSyncHandler(e.ac, ctx, k) })
 			continue
 		}
+		if key, ok := e.eq.pop(); ok {
+			e.sync(ctx, e.eq, actorExperiment, key.(string), func(ctx context.Context, k string) error { return experimentSyncHandler(e.ec, ctx, k) })
+			continue
+		}
 		if key, ok := e.rq.pop(); ok {
 			e.sync(ctx, e.rq, actorRollout, key.(string), func(ctx context.Context, k string) error { return rolloutSyncHandler(e.rc, ctx, k) })
 			continue
@@ -523,6 +549,10 @@ func (e *Engine) resync() {
 		for i := range ars.Items {
 			controllerutil.Enqueue(&ars.Items[i], e.aq)
 		}
+		exs, _ := e.argo.ArgoprojV1alpha1().Experiments("").List(context.Background(), metav1.ListOptions{})
+		for i := range exs.Items {
+			controllerutil.Enqueue(&exs.Items[i], e.eq)
+		}
 		e.resync()
 	})
 }
@@ -534,6 +564,9 @@ func decodeObject(raw json.RawMessage) (runtime.Object, error) {
 		return nil, err
 	}
 	gvk := tm.GroupVersionKind()
+	if obj, ok, err := decodeDynamic(raw, gvk); ok {
+		return obj, err
+	}
 	for _, s := range []*runtime.Scheme{kubescheme.Scheme, argoscheme.Scheme} {
 		if obj, err := s.New(gvk); err == nil {
 			if err := json.Unmarshal(raw, obj); err != nil {
@@ -556,6 +589,8 @@ func (e *Engine) resourceOf(obj runtime.Object) (schema.GroupVersionResource, *s
 		return gv("argoproj.io", "v1alpha1", "clusteranalysistemplates"), e.astore, nil
 	case *v1alpha1.AnalysisRun:
 		return gv("argoproj.io", "v1alpha1", "analysisruns"), e.astore, nil
+	case *v1alpha1.Experiment:
+		return gv("argoproj.io", "v1alpha1", "experiments"), e.astore, nil
 	case *corev1.Service:
 		return gv("", "v1", "services"), e.kstore, nil
 	case *corev1.Namespace:
@@ -570,12 +605,17 @@ func (e *Engine) resourceOf(obj runtime.Object) (schema.GroupVersionResource, *s
 		return gv("networking.k8s.io", "v1", "ingresses"), e.kstore, nil
 	case *appsv1.Deployment:
 		return gv("apps", "v1", "deployments"), e.kstore, nil
+	case *policyv1.PodDisruptionBudget:
+		return pdbsGVR, e.kstore, nil
 	}
 	return schema.GroupVersionResource{}, nil, fmt.Errorf("%T is not supported by the oracle", obj)
 }
 
 // apply creates or replaces an object as the user (kubectl apply).
 func (e *Engine) apply(obj runtime.Object) error {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		return e.applyDynamic(u)
+	}
 	gvr, st, err := e.resourceOf(obj)
 	if err != nil {
 		return err

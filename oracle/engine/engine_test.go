@@ -136,3 +136,34 @@ func TestStoreServerSemantics(t *testing.T) {
 		t.Fatalf("stale update: want a conflict, got %v", err)
 	}
 }
+
+// Argo's experiment controller runs beside the rollout and analysis
+// controllers: the step's experiment starts its template ReplicaSets, its
+// required analysis fails, the experiment fails and the rollout aborts.
+func TestExperimentStepOnArgo(t *testing.T) {
+	res := Run(loadPlan(t, "experiment-analysis-fails-aborts"))
+	if res.Error != "" {
+		t.Fatalf("run failed: %s", res.Error)
+	}
+	tl := res.Timeline
+	ex := "experiment/rollout-experiment-69f46ff6c8-2-0"
+	for _, want := range []struct{ verb, object, reason string }{
+		{"created", ex, "ExperimentCreated"},
+		{"created", "replicaset/rollout-experiment-69f46ff6c8-2-0-baseline", "NewReplicaSetCreated"},
+		{"created", "analysisrun/rollout-experiment-69f46ff6c8-2-0-echo-pod-hash", "AnalysisRunCreated"},
+		{"phase", ex, "ExperimentRunning"},
+		{"phase", ex, "ExperimentFailed"},
+		{"aborted", "rollout/rollout-experiment", "RolloutAborted"},
+	} {
+		r := find(tl, want.verb, want.object, want.reason)
+		if r == nil {
+			t.Fatalf("no %s %s %s in Argo's timeline", want.verb, want.object, want.reason)
+		}
+		if r.Actor == actorUser {
+			t.Fatalf("%s %s recorded as the user's", want.verb, want.object)
+		}
+	}
+	if r := find(tl, "aborted", "rollout/rollout-experiment", "RolloutAborted"); !strings.Contains(r.Detail, "Experiment analysis phase is error/failed") {
+		t.Fatalf("abort message %q", r.Detail)
+	}
+}

@@ -65,6 +65,19 @@ func (e *Engine) observe(gvr schema.GroupVersionResource, verb string, old, obj 
 		case "delete":
 			e.record(actor, "analysisrun/"+old.(*v1alpha1.AnalysisRun).Name, "deleted", "AnalysisRunDeleted", "")
 		}
+	case "experiments":
+		switch verb {
+		case "create":
+			e.record(actor, "experiment/"+obj.(*v1alpha1.Experiment).Name, "created", "ExperimentCreated", "")
+		case "update":
+			o, n := old.(*v1alpha1.Experiment), obj.(*v1alpha1.Experiment)
+			if o.Status.Phase != n.Status.Phase && n.Status.Phase != "" {
+				e.record(actor, "experiment/"+n.Name, "phase", "Experiment"+string(n.Status.Phase),
+					strings.TrimSuffix(string(n.Status.Phase)+": "+n.Status.Message, ": "))
+			}
+		case "delete":
+			e.record(actor, "experiment/"+old.(*v1alpha1.Experiment).Name, "deleted", "ExperimentDeleted", "")
+		}
 	case "rollouts":
 		if verb != "update" {
 			return
@@ -123,6 +136,7 @@ var eventVerbs = map[string]string{
 
 // Events the timeline already has from the writes they describe.
 var eventSkip = map[string]bool{"ScalingReplicaSet": true, "NewReplicaSetCreated": true, "AnalysisRunCreated": true,
+	"ExperimentCreated":      true,
 	"RolloutAddedToInformer": true}
 
 var serviceName = regexp.MustCompile(`service '([^']+)'`)
@@ -158,6 +172,8 @@ func objectName(obj runtime.Object) string {
 		kind = "analysisrun"
 	case *appsv1.ReplicaSet:
 		kind = "replicaset"
+	case *v1alpha1.Experiment:
+		kind = "experiment"
 	default:
 		kind = strings.ToLower(strings.TrimPrefix(fmt.Sprintf("%T", obj), "*"))
 		kind = kind[strings.LastIndexByte(kind, '.')+1:]

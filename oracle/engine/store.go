@@ -59,10 +59,14 @@ func (s *store) react(action testing.Action) (bool, runtime.Object, error) {
 		return true, obj, err
 	case testing.CreateActionImpl:
 		if gvr.Resource == "pods" && a.GetSubresource() == "eviction" {
-			// An eviction deletes the pod at once (no disruption budget,
-			// no grace period: docs/fidelity.md, Pod restarts).
+			// An eviction checks PodDisruptionBudgets (eviction.go), then
+			// deletes the pod at once (no grace period: docs/fidelity.md,
+			// Pod restarts).
 			m, err := meta.Accessor(a.GetObject())
 			if err != nil {
+				return true, nil, err
+			}
+			if err := s.checkEviction(ns, m.GetName()); err != nil {
 				return true, nil, err
 			}
 			return true, nil, s.delete(gvr, ns, m.GetName())

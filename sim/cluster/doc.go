@@ -3,7 +3,9 @@
 // the parts of Kubernetes no API server has here — the ReplicaSet controller
 // (ReplicaSet → Pods with deterministic names), a fake kubelet (start-up
 // delay, readiness, never-ready versions), the Job controller (pods,
-// backoffLimit with 10 s·2ⁿ back-off, Complete/Failed conditions), owner
+// backoffLimit with 10 s·2ⁿ back-off, Complete/Failed conditions), pod
+// evictions checked against PodDisruptionBudgets (the API server's and the
+// disruption controller's part, eviction.go), owner
 // garbage collection, metadata.generation, and deterministic stand-ins for
 // server-set fields (creationTimestamp in virtual time, uid). Objects of
 // kinds outside the scheme (a router's VirtualService, any custom resource)

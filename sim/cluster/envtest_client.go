@@ -693,6 +693,11 @@ func (s *remoteSub) Get(ctx context.Context, obj client.Object, sub client.Objec
 }
 
 func (s *remoteSub) Create(ctx context.Context, obj client.Object, sub client.Object, opts ...client.SubResourceCreateOption) error {
+	if _, ok := obj.(*corev1.Pod); ok && s.sub == "eviction" {
+		// No disruption controller runs beside envtest: the simulator
+		// checks the budgets itself (eviction.go), as the fake backend.
+		return evict(ctx, s.r, s.r, obj, sub)
+	}
 	return fmt.Errorf("envtest backend: create subresource %s of %s: not supported yet", s.sub, s.r.kindOf(obj))
 }
 

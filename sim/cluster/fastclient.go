@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -192,6 +193,11 @@ func (c *fastClient) Get(ctx context.Context, key client.ObjectKey, obj client.O
 		}
 		return c.Client.Get(ctx, key, obj, opts...)
 	}
+	if u, ok := obj.(*unstructured.Unstructured); ok && len(opts) == 0 {
+		if done, err := c.getUnstructured(key, u); done {
+			return err
+		}
+	}
 	k := c.kindOf(obj)
 	if !k.ok || len(opts) > 0 {
 		return c.Client.Get(ctx, key, obj, opts...)
@@ -205,6 +211,30 @@ func (c *fastClient) Get(ctx context.Context, key client.ObjectKey, obj client.O
 	}
 	obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	return nil
+}
+
+// getUnstructured serves a read of an object outside the scheme (a
+// router's VirtualService, HTTPRoute …) straight from the store: a deep
+// copy of the stored object, as the fake client's JSON round trip would
+// give it, without the round trip (router reads are on the hot path).
+func (c *fastClient) getUnstructured(key client.ObjectKey, u *unstructured.Unstructured) (bool, error) {
+	gvk := u.GroupVersionKind()
+	if gvk.Kind == "" || gvk.Version == "" {
+		return false, nil
+	}
+	if _, err := c.scheme.New(gvk); err == nil {
+		return false, nil // a typed kind asked for as unstructured: the fake client converts
+	}
+	got, err := c.t.Get(gvrOf(gvk), key.Namespace, key.Name)
+	if err != nil {
+		return true, err
+	}
+	src, ok := got.(*unstructured.Unstructured)
+	if !ok {
+		return false, nil
+	}
+	u.Object = runtime.DeepCopyJSON(src.Object)
+	return true, nil
 }
 
 // getMetadata serves a metadata-only read of a typed object from the
@@ -366,4 +396,24 @@ func (c *fastClient) fastPatch(obj client.Object, patch client.Patch, status boo
 	}
 	obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	return true, nil
+}
+
+// SubResource implements client.SubResourceClientConstructor: a pod's
+// eviction checks PodDisruptionBudgets (eviction.go); everything else is
+// the fake client's.
+func (c *fastClient) SubResource(sub string) client.SubResourceClient {
+	if sub == "eviction" {
+		return &evictionClient{SubResourceClient: c.Client.SubResource(sub), c: c}
+	}
+	return c.Client.SubResource(sub)
+}
+
+type evictionClient struct {
+	client.SubResourceClient
+	c *fastClient
+}
+
+// Create implements client.SubResourceWriter for pods/eviction.
+func (e *evictionClient) Create(ctx context.Context, obj client.Object, sub client.Object, opts ...client.SubResourceCreateOption) error {
+	return evict(ctx, e.c, e.c, obj, sub)
 }
