@@ -50,6 +50,9 @@ type Options struct {
 	// WeightVerifier answers traffic routers' weight verification (ALB);
 	// nil: every weight is verified as soon as it is set.
 	WeightVerifier TrafficRouterWeightVerifier
+	// SMIAPIVersion is the SMI TrafficSplit API version (Argo's
+	// --traffic-split-api-version): v1alpha1 (default), v1alpha2, v1alpha3.
+	SMIAPIVersion string
 }
 
 func (o *Options) validate() error {

@@ -210,7 +210,10 @@ func (r *RolloutReconciler) newContext(ctx context.Context, ro *v1alpha1.Rollout
 	}
 	sort.Slice(c.allRSs, func(i, j int) bool { return c.allRSs[i].Name < c.allRSs[j].Name })
 	c.classify()
-	c.newStatus = v1alpha1.RolloutStatus{RestartedAt: ro.Status.RestartedAt}
+	// status.alb and status.albs carry over too (Argo copies them into the
+	// new status; the ALB router updates them in place).
+	c.newStatus = v1alpha1.RolloutStatus{RestartedAt: ro.Status.RestartedAt, ALB: ro.Status.ALB.DeepCopy(),
+		ALBs: append([]v1alpha1.ALBStatus(nil), ro.Status.ALBs...)}
 	// Recorded weights carry over from one reconcile to the next.
 	c.newStatus.Canary.Weights = ro.Status.Canary.Weights.DeepCopy()
 	if ro.Status.StableRS != "" && ro.Status.StableRS == c.newHash && ro.Status.Abort {

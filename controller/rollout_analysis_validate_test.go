@@ -74,4 +74,3 @@ func TestTemplateArgsResolvedBeforeTheIndefiniteCheck(t *testing.T) {
 		})
 	}
 }
-

@@ -6,10 +6,16 @@ import (
 	"strings"
 
 	"github.com/rollsim/rollsim/controller/trafficrouting"
+	"github.com/rollsim/rollsim/controller/trafficrouting/alb"
+	"github.com/rollsim/rollsim/controller/trafficrouting/ambassador"
+	"github.com/rollsim/rollsim/controller/trafficrouting/apisix"
+	"github.com/rollsim/rollsim/controller/trafficrouting/appmesh"
 	"github.com/rollsim/rollsim/controller/trafficrouting/gatewayapi"
 	"github.com/rollsim/rollsim/controller/trafficrouting/istio"
 	"github.com/rollsim/rollsim/controller/trafficrouting/nginx"
 	"github.com/rollsim/rollsim/controller/trafficrouting/openshift"
+	"github.com/rollsim/rollsim/controller/trafficrouting/smi"
+	"github.com/rollsim/rollsim/controller/trafficrouting/traefik"
 )
 
 // routerFactories are the traffic routers rollsim simulates, by the name
@@ -18,6 +24,12 @@ import (
 var routerFactories = map[string]trafficrouting.Factory{
 	"istio":                            istio.New,
 	"nginx":                            nginx.New,
+	"alb":                              alb.New,
+	"smi":                              smi.New,
+	"traefik":                          traefik.New,
+	"ambassador":                       ambassador.New,
+	"apisix":                           apisix.New,
+	"appMesh":                          appmesh.New,
 	"plugins." + gatewayapi.PluginName: gatewayapi.New,
 	"plugins." + openshift.PluginName:  openshift.New,
 }
@@ -53,7 +65,7 @@ func (c *rolloutContext) trafficRouters() ([]trafficrouting.Router, error) {
 	}
 	d := trafficrouting.Deps{
 		Rollout: c.ro, Status: &c.newStatus, ReplicaSets: c.allRSs, Client: c.r.opts.Client, Clock: c.r.opts.Clock,
-		Note: c.note, Verifier: c.r.opts.WeightVerifier,
+		Note: c.note, Verifier: c.r.opts.WeightVerifier, SMIAPIVersion: c.r.opts.SMIAPIVersion,
 	}
 	var out []trafficrouting.Router
 	for _, name := range trafficrouting.Requested(cs.TrafficRouting) {

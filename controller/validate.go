@@ -74,11 +74,17 @@ func (c *rolloutContext) validate() string {
 		return "spec.strategy.dynamicStableScale: Invalid value: true: Canary dynamicStableScale can only be used with traffic routing"
 	}
 	for i, step := range cs.Steps {
-		n := 0
-		for _, set := range []bool{step.SetWeight != nil, step.Pause != nil, step.SetCanaryScale != nil, step.Analysis != nil,
-			step.Experiment != nil, step.SetHeaderRoute != nil, step.SetMirrorRoute != nil, step.Plugin != nil} {
+		// Argo's hasMultipleStepsType counts only setWeight, pause,
+		// experiment and analysis: setCanaryScale and the route steps may
+		// share a step with one of them (Argo's APISIX example does).
+		n, kinds := 0, 0
+		for i, set := range []bool{step.SetWeight != nil, step.Pause != nil, step.Analysis != nil, step.Experiment != nil,
+			step.SetCanaryScale != nil, step.SetHeaderRoute != nil, step.SetMirrorRoute != nil, step.Plugin != nil} {
 			if set {
-				n++
+				kinds++
+				if i < 4 {
+					n++
+				}
 			}
 		}
 		path := fmt.Sprintf("spec.strategy.steps[%d]", i)
@@ -87,7 +93,7 @@ func (c *rolloutContext) validate() string {
 			return fmt.Sprintf("%s: Invalid value: \"step.Experiment: %t step.Pause: %t step.SetWeight: %t step.Analysis: %t\": %s",
 				path, step.Experiment != nil, step.Pause != nil, step.SetWeight != nil, step.Analysis != nil, stepMsg)
 		}
-		if n == 0 {
+		if kinds == 0 {
 			return fmt.Sprintf("%s: Invalid value: \"step.Experiment: true step.Pause: true step.SetWeight: true step.Analysis: true step.SetCanaryScale: true step.SetHeaderRoute: true step.SetMirrorRoute: true step.Plugin: true\": %s", path, stepMsg)
 		}
 		switch {

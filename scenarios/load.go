@@ -118,6 +118,11 @@ func (s *Scenario) validate() error {
 	if msgs := apivalidation.ValidateNamespaceName(sp.Namespace, false); sp.Namespace != "" && len(msgs) > 0 {
 		return s.errAt("spec.namespace", fmt.Sprintf("Invalid value: %q: %s (the API server refuses such a namespace)", sp.Namespace, strings.Join(msgs, "; ")))
 	}
+	switch v := sp.Cluster.TrafficSplitAPIVersion; v {
+	case "", "v1alpha1", "v1alpha2", "v1alpha3":
+	default:
+		return s.errAt("spec.cluster.trafficSplitAPIVersion", fmt.Sprintf("Unsupported value: %q: expected v1alpha1, v1alpha2 or v1alpha3 (Argo's --traffic-split-api-version)", v))
+	}
 	if len(sp.Manifests) == 0 {
 		return s.errAt("spec.manifests", "required: at least one manifest file or directory")
 	}

@@ -302,11 +302,15 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	default:
 		return ErrInput, fmt.Errorf("backend %q: expected %q or %q", opts.Backend, BackendFake, BackendEnvtest)
 	}
+	var albDelay *time.Duration
+	if d := s.Spec.Cluster.ALBWeightVerifyDelay; d != nil {
+		albDelay = &d.Duration
+	}
 	plugins := &stepPluginAnswers{s: s}
 	h, err := sim.New(sim.Config{Seed: seed, MaxEvents: opts.MaxEvents, Behavior: beh, NewBackend: newBackend, StepPlugins: plugins,
 		Providers: func(c client.Client, clk clock.Clock) controller.ProviderFactory {
 			return &lateFactory{f: factory, wire: func() { wireFactory(factory, s, hp, c, clk) }}
-		}})
+		}, ALBWeightVerifyDelay: albDelay, SMIAPIVersion: s.Spec.Cluster.TrafficSplitAPIVersion})
 	if err != nil {
 		return ErrRun, err
 	}

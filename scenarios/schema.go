@@ -105,6 +105,15 @@ type ClusterSpec struct {
 	PodStartup *Duration `json:"podStartup,omitempty"`
 	// JobPodStartup: creation to Running for analysis job pods (default 2s).
 	JobPodStartup *Duration `json:"jobPodStartup,omitempty"`
+	// ALBWeightVerifyDelay turns on ALB weight verification (Argo's
+	// --alb-verify-weight): the load balancer's target groups take the
+	// weights an Ingress's annotations carry this long after they were
+	// written. Unset: verification is off, as in Argo by default.
+	ALBWeightVerifyDelay *Duration `json:"albWeightVerifyDelay,omitempty"`
+	// TrafficSplitAPIVersion is the SMI TrafficSplit version the
+	// controller writes (Argo's --traffic-split-api-version): v1alpha1
+	// (default), v1alpha2 or v1alpha3.
+	TrafficSplitAPIVersion string `json:"trafficSplitAPIVersion,omitempty"`
 }
 
 // Version is how an image behaves; versions are matched by full image

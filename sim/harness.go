@@ -44,6 +44,13 @@ type Config struct {
 	// backend (cluster.NewStore). now is the virtual clock; onChange must
 	// hear every successful write.
 	NewBackend func(now func() time.Time, onChange func(cluster.Change)) (Backend, error)
+	// ALBWeightVerifyDelay, when set, turns on ALB weight verification:
+	// an Ingress's weights are in effect this long after its annotations
+	// last changed (weightverify.go).
+	ALBWeightVerifyDelay *time.Duration
+	// SMIAPIVersion is the TrafficSplit version the controller writes
+	// ("" is v1alpha1, Argo's default).
+	SMIAPIVersion string
 }
 
 // Backend is the cluster a harness drives: the fake store or a scenario's
@@ -108,6 +115,9 @@ type Harness struct {
 	jobLabels  map[string]string // job name → timeline label
 	arOwner    map[string]string // analysis run → rollout
 	resync     *engine.Event
+	// annotated is when each Ingress's annotations last changed (ALB
+	// weight verification).
+	annotated map[string]time.Time
 	// stateVersion counts writes to Rollouts, ReplicaSets and Pods: readers
 	// that derive something from them can skip work when it did not move.
 	stateVersion uint64
@@ -131,7 +141,7 @@ func New(cfg Config) (*Harness, error) {
 		cfg: cfg, eng: engine.New(cfg.Seed, cfg.MaxEvents),
 		dirty: map[key]bool{}, timers: map[key]*engine.Event{}, known: map[key]bool{},
 		failures: map[key]int{}, due: map[key]bool{},
-		jobLabels: map[string]string{}, arOwner: map[string]string{},
+		jobLabels: map[string]string{}, arOwner: map[string]string{}, annotated: map[string]time.Time{},
 	}
 	h.clk = h.eng.Clock()
 	h.rec = trace.NewRecorder(h.eng.Now)
@@ -158,7 +168,10 @@ func New(cfg Config) (*Harness, error) {
 		providers = cfg.Providers(h.store.Client(), h.clk)
 	}
 	opts := controller.Options{Client: h.store.Client(), Clock: h.clk, Recorder: controller.RecorderFunc(h.recordNote),
-		Providers: providers, StepPlugins: cfg.StepPlugins, ResyncPeriod: cfg.ResyncPeriod}
+		Providers: providers, StepPlugins: cfg.StepPlugins, ResyncPeriod: cfg.ResyncPeriod, SMIAPIVersion: cfg.SMIAPIVersion}
+	if cfg.ALBWeightVerifyDelay != nil {
+		opts.WeightVerifier = albVerifier{h}
+	}
 	var err error
 	if h.rollouts, err = controller.NewRolloutReconciler(opts); err != nil {
 		return nil, err
@@ -317,6 +330,9 @@ func (h *Harness) onChange(c cluster.Change) {
 			mark(kindRollout, c.Namespace, o)
 		}
 	case "Service", "Ingress":
+		if c.Kind == "Ingress" {
+			h.noteIngressAnnotations(c)
+		}
 		for k := range h.known {
 			if k.namespace == c.Namespace {
 				h.dirty[k] = true
@@ -328,7 +344,7 @@ func (h *Harness) onChange(c cluster.Change) {
 		// An object outside the scheme (a router's VirtualService,
 		// HTTPRoute, …): the rollouts of its namespace (all, for a
 		// cluster-scoped one) may read it, as they read Services.
-		if c.Unstructured {
+		if c.Unstructured && !unwatchedRouterKind(obj) {
 			for k := range h.known {
 				if c.Namespace == "" || k.namespace == c.Namespace {
 					h.dirty[k] = true

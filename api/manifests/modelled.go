@@ -36,14 +36,17 @@ var Routers = []RouterKinds{
 		{Group: "gateway.networking.k8s.io", Kind: "TCPRoute"}, {Group: "gateway.networking.k8s.io", Kind: "TLSRoute"}}},
 	{Router: "plugins.argoproj-labs/openshift", Uses: usesPlugin("argoproj-labs/openshift"), Kinds: []schema.GroupKind{
 		{Group: "route.openshift.io", Kind: "Route"}}},
-}
-
-// usesPlugin tells whether a traffic routing names the plugin.
-func usesPlugin(name string) func(tr *v1alpha1.RolloutTrafficRouting) bool {
-	return func(tr *v1alpha1.RolloutTrafficRouting) bool {
-		_, ok := tr.Plugins[name]
-		return ok
-	}
+	{Router: "smi", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.SMI != nil },
+		Kinds: []schema.GroupKind{{Group: "split.smi-spec.io", Kind: "TrafficSplit"}}},
+	{Router: "traefik", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Traefik != nil },
+		Kinds: []schema.GroupKind{{Group: "traefik.io", Kind: "TraefikService"}}},
+	{Router: "ambassador", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Ambassador != nil },
+		Kinds: []schema.GroupKind{{Group: "getambassador.io", Kind: "Mapping"}}},
+	{Router: "apisix", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.Apisix != nil },
+		Kinds: []schema.GroupKind{{Group: "apisix.apache.org", Kind: "ApisixRoute"}}},
+	{Router: "appMesh", Uses: func(tr *v1alpha1.RolloutTrafficRouting) bool { return tr.AppMesh != nil },
+		Kinds: []schema.GroupKind{{Group: "appmesh.k8s.aws", Kind: "VirtualService"}, {Group: "appmesh.k8s.aws", Kind: "VirtualRouter"},
+			{Group: "appmesh.k8s.aws", Kind: "VirtualNode"}}},
 }
 
 // Modelled tells which kinds outside the scheme the rollouts among objs
@@ -109,4 +112,12 @@ func notModelled(objs []Object, routers []RouterKinds) []Object {
 		return a.Source.Line < b.Source.Line
 	})
 	return out
+}
+
+// usesPlugin tells whether a traffic routing names the plugin.
+func usesPlugin(name string) func(tr *v1alpha1.RolloutTrafficRouting) bool {
+	return func(tr *v1alpha1.RolloutTrafficRouting) bool {
+		_, ok := tr.Plugins[name]
+		return ok
+	}
 }

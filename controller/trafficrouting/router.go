@@ -78,6 +78,9 @@ type Deps struct {
 	Clock       clock.Clock
 	Note        Notef
 	Verifier    WeightVerifier
+	// SMIAPIVersion is the TrafficSplit version the SMI router writes
+	// (Argo's --traffic-split-api-version; "" is v1alpha1).
+	SMIAPIVersion string
 }
 
 // Factory builds the router of one kind for d.Rollout. The controller keeps

@@ -27,6 +27,14 @@ func dynamicKinds() map[schema.GroupKind]schema.GroupVersionResource {
 	return map[schema.GroupKind]schema.GroupVersionResource{
 		{Group: vs.Group, Kind: "VirtualService"}:  vs,
 		{Group: dr.Group, Kind: "DestinationRule"}: dr,
+		// The other routers Argo drives through its dynamic client, at the
+		// versions Argo v1.10.1 uses by default.
+		{Group: "traefik.io", Kind: "TraefikService"}:      gv("traefik.io", "v1alpha1", "traefikservices"),
+		{Group: "getambassador.io", Kind: "Mapping"}:       gv("getambassador.io", "v2", "mappings"),
+		{Group: "apisix.apache.org", Kind: "ApisixRoute"}:  gv("apisix.apache.org", "v2", "apisixroutes"),
+		{Group: "appmesh.k8s.aws", Kind: "VirtualService"}: gv("appmesh.k8s.aws", "v1beta2", "virtualservices"),
+		{Group: "appmesh.k8s.aws", Kind: "VirtualRouter"}:  gv("appmesh.k8s.aws", "v1beta2", "virtualrouters"),
+		{Group: "appmesh.k8s.aws", Kind: "VirtualNode"}:    gv("appmesh.k8s.aws", "v1beta2", "virtualnodes"),
 	}
 }
 
