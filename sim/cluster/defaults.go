@@ -28,6 +28,11 @@ func Default(obj client.Object) {
 	switch o := obj.(type) {
 	case *appsv1.Deployment:
 		defaultDeployment(o)
+	case *appsv1.ReplicaSet:
+		// The server defaults a ReplicaSet's pod template as a
+		// Deployment's; an experiment copies and hashes the new
+		// ReplicaSet's template, so its hash depends on them.
+		defaultPodSpec(&o.Spec.Template.Spec)
 	case *v1alpha1.Rollout:
 		defaultRolloutTemplate(&o.Spec.Template.Spec)
 	case *corev1.Secret:

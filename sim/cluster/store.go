@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	appsv1 "k8s.io/api/apps/v1"
 	"reflect"
 	"sort"
 	"strconv"
@@ -259,6 +260,9 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	ns = t.scope(gvr, obj, ns)
 	if err := t.validateCreate(gvr, obj); err != nil {
 		return err
+	}
+	if rs, ok := obj.(*appsv1.ReplicaSet); ok {
+		Default(rs) // the server's defaults, as on envtest
 	}
 	t.stamp(obj)
 	if err := t.objs.Create(gvr, obj, ns); err != nil {
