@@ -94,29 +94,7 @@ func BenchmarkAnalysisOverhead(b *testing.B) {
 // through nginx and through the Gateway API plugin per iteration and
 // reports the ratio of their wall times (target: the plugin ≤ 1.2× nginx).
 func BenchmarkRouterOverhead(b *testing.B) {
-	nginx, err := scenarios.LoadFile("testdata/bench/router-nginx.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	gw, err := scenarios.LoadFile("testdata/bench/router-gatewayapi.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var tNginx, tGW time.Duration
-	for i := 0; i < b.N; i++ {
-		start := time.Now() // wall-clock ok: benchmark measurement
-		r := scenarios.Run(nginx, scenarios.RunOptions{})
-		tNginx += time.Since(start) // wall-clock ok: benchmark measurement
-		start = time.Now()          // wall-clock ok: benchmark measurement
-		r2 := scenarios.Run(gw, scenarios.RunOptions{})
-		tGW += time.Since(start) // wall-clock ok: benchmark measurement
-		if !r.Passed() || !r2.Passed() {
-			b.Fatalf("bench scenarios failed: %s %s", r.Report.Error, r2.Report.Error)
-		}
-	}
-	b.ReportMetric(float64(tGW)/float64(tNginx), "gatewayapi/nginx")
-	b.ReportMetric(float64(tNginx.Nanoseconds())/float64(b.N), "nginx-ns/op")
-	b.ReportMetric(float64(tGW.Nanoseconds())/float64(b.N), "gatewayapi-ns/op")
+	benchRouterRatio(b, "testdata/bench/router-nginx.yaml", "testdata/bench/router-gatewayapi.yaml", "gatewayapi")
 }
 
 // BenchmarkRouterNginx / BenchmarkRouterGatewayAPI: the two sides of
@@ -133,27 +111,33 @@ func BenchmarkRouterGatewayAPI(b *testing.B) {
 // and by Istio per iteration and reports the ratio of their wall times
 // (issue 11's target: a router adds at most 20 % over nginx).
 func BenchmarkRouterOverheadIstio(b *testing.B) {
-	nginx, err := scenarios.LoadFile("testdata/bench/bench-nginx.yaml")
+	benchRouterRatio(b, "testdata/bench/bench-nginx.yaml", "testdata/bench/bench-istio.yaml", "istio")
+}
+
+// benchRouterRatio runs the nginx scenario and the router's per iteration
+// and reports router/nginx wall time and each side's time per run.
+func benchRouterRatio(b *testing.B, nginxFile, routerFile, router string) {
+	nginx, err := scenarios.LoadFile(nginxFile)
 	if err != nil {
 		b.Fatal(err)
 	}
-	istio, err := scenarios.LoadFile("testdata/bench/bench-istio.yaml")
+	other, err := scenarios.LoadFile(routerFile)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var tNginx, tIstio time.Duration
+	var tNginx, tOther time.Duration
 	for i := 0; i < b.N; i++ {
 		start := time.Now() // wall-clock ok: benchmark measurement
 		r := scenarios.Run(nginx, scenarios.RunOptions{})
 		tNginx += time.Since(start) // wall-clock ok: benchmark measurement
 		start = time.Now()          // wall-clock ok: benchmark measurement
-		r2 := scenarios.Run(istio, scenarios.RunOptions{})
-		tIstio += time.Since(start) // wall-clock ok: benchmark measurement
+		r2 := scenarios.Run(other, scenarios.RunOptions{})
+		tOther += time.Since(start) // wall-clock ok: benchmark measurement
 		if !r.Passed() || !r2.Passed() {
 			b.Fatalf("bench scenarios failed: %s %s", r.Report.Error, r2.Report.Error)
 		}
 	}
-	b.ReportMetric(float64(tIstio)/float64(tNginx), "istio/nginx")
+	b.ReportMetric(float64(tOther)/float64(tNginx), router+"/nginx")
 	b.ReportMetric(float64(tNginx.Microseconds())/float64(b.N), "nginx-us/op")
-	b.ReportMetric(float64(tIstio.Microseconds())/float64(b.N), "istio-us/op")
+	b.ReportMetric(float64(tOther.Microseconds())/float64(b.N), router+"-us/op")
 }
