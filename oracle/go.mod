@@ -1,14 +1,15 @@
 module github.com/rollsim/rollsim/oracle
 
-go 1.26.1
+go 1.26.10
 
 require (
-	github.com/argoproj/argo-rollouts v1.10.1
+	github.com/argoproj/argo-rollouts v1.10.2
 	github.com/sirupsen/logrus v1.9.3
 	gopkg.in/evanphx/json-patch.v4 v4.12.0
 	k8s.io/api v0.34.5
 	k8s.io/apimachinery v0.34.5
 	k8s.io/client-go v0.34.5
+	k8s.io/kubernetes v1.34.5
 )
 
 require (
@@ -191,7 +192,6 @@ require (
 	k8s.io/kube-openapi v0.0.0-20250910181357-589584f1c912 // indirect
 	k8s.io/kubectl v0.34.5 // indirect
 	k8s.io/kubelet v0.0.0 // indirect
-	k8s.io/kubernetes v1.34.5 // indirect
 	k8s.io/utils v0.0.0-20250604170112-4c0f3b243397 // indirect
 	sigs.k8s.io/json v0.0.0-20241014173422-cfa47c3a1cc8 // indirect
 	sigs.k8s.io/kustomize/api v0.20.1 // indirect
@@ -201,7 +201,7 @@ require (
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
 
-// Copied from argo-rollouts v1.10.1 go.mod: the k8s.io staging modules pinned to the release argo builds with.
+// Copied from argo-rollouts v1.10.2 go.mod (the same as v1.10.1): the k8s.io staging modules pinned to the release argo builds with.
 // Without it, k8s.io/kubernetes v1.34.5 asks for k8s.io/* v0.0.0 which does not resolve.
 replace (
 	k8s.io/api => k8s.io/api v0.34.5

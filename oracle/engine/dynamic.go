@@ -28,7 +28,7 @@ func dynamicKinds() map[schema.GroupKind]schema.GroupVersionResource {
 		{Group: vs.Group, Kind: "VirtualService"}:  vs,
 		{Group: dr.Group, Kind: "DestinationRule"}: dr,
 		// The other routers Argo drives through its dynamic client, at the
-		// versions Argo v1.10.1 uses by default.
+		// versions Argo v1.10.2 uses by default.
 		{Group: "traefik.io", Kind: "TraefikService"}:      gv("traefik.io", "v1alpha1", "traefikservices"),
 		{Group: "getambassador.io", Kind: "Mapping"}:       gv("getambassador.io", "v2", "mappings"),
 		{Group: "apisix.apache.org", Kind: "ApisixRoute"}:  gv("apisix.apache.org", "v2", "apisixroutes"),
