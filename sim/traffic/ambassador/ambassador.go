@@ -8,10 +8,7 @@ import (
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	ambrouter "github.com/rollsim/rollsim/controller/trafficrouting/ambassador"
 	"github.com/rollsim/rollsim/sim/traffic"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // Reader reads Mappings into a traffic.Routing.
@@ -21,16 +18,7 @@ type Reader struct{}
 func (Reader) Name() string { return "ambassador" }
 
 func get(ctx context.Context, env traffic.Env, name string) (*unstructured.Unstructured, error) {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(ambrouter.GVK)
-	err := env.Client().Get(ctx, types.NamespacedName{Namespace: env.Namespace(), Name: name}, u)
-	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get Mapping %s: %w", name, err)
-	}
-	return u, nil
+	return traffic.GetObject(ctx, env, name, ambrouter.GVK)
 }
 
 // ServiceName is the Kubernetes Service a Mapping's service names:

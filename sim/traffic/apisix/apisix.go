@@ -8,10 +8,7 @@ import (
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	apisixrouter "github.com/rollsim/rollsim/controller/trafficrouting/apisix"
 	"github.com/rollsim/rollsim/sim/traffic"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
 )
 
 // Reader reads ApisixRoutes into a traffic.Routing.
@@ -21,16 +18,7 @@ type Reader struct{}
 func (Reader) Name() string { return "apisix" }
 
 func get(ctx context.Context, env traffic.Env, name string) (*unstructured.Unstructured, error) {
-	u := &unstructured.Unstructured{}
-	u.SetGroupVersionKind(apisixrouter.GVK)
-	err := env.Client().Get(ctx, types.NamespacedName{Namespace: env.Namespace(), Name: name}, u)
-	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get ApisixRoute %s: %w", name, err)
-	}
-	return u, nil
+	return traffic.GetObject(ctx, env, name, apisixrouter.GVK)
 }
 
 // Read implements traffic.RouterReader.

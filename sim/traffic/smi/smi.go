@@ -8,11 +8,9 @@ import (
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	smirouter "github.com/rollsim/rollsim/controller/trafficrouting/smi"
 	"github.com/rollsim/rollsim/sim/traffic"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Reader reads TrafficSplits into a traffic.Routing.
@@ -66,20 +64,11 @@ func (Reader) Read(ctx context.Context, env traffic.Env, ro *v1alpha1.Rollout) (
 
 // get finds the TrafficSplit in the first version that has it.
 func get(ctx context.Context, env traffic.Env, name string) (*unstructured.Unstructured, error) {
+	gvks := make([]schema.GroupVersionKind, 0, len(smirouter.Versions))
 	for _, v := range smirouter.Versions {
-		u := &unstructured.Unstructured{}
-		u.SetGroupVersionKind(smirouter.GVK(v))
-		err := env.Client().Get(ctx, types.NamespacedName{Namespace: env.Namespace(), Name: name}, u)
-		switch {
-		case err == nil:
-			return u, nil
-		case apierrors.IsNotFound(err) || meta.IsNoMatchError(err):
-			continue
-		default:
-			return nil, fmt.Errorf("get TrafficSplit %s: %w", name, err)
-		}
+		gvks = append(gvks, smirouter.GVK(v))
 	}
-	return nil, nil
+	return traffic.GetObject(ctx, env, name, gvks...)
 }
 
 func viaRoot(env traffic.Env, rt *traffic.Routing, root string) error {
