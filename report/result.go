@@ -44,7 +44,13 @@ type Scenario struct {
 	Outcomes []Outcome `json:"outcomes"`
 	// Samples are the state after every instant at which it changed, for
 	// charts.
-	Samples  []Sample       `json:"samples,omitempty"`
+	Samples []Sample `json:"samples,omitempty"`
+	// Frames are the rollout trees (as --show-at captures them) after every
+	// instant at which the simulation's state changed, one snapshot per
+	// rollout and instant, in time order: what `rollsim view` scrubs
+	// through. Filled when the run asks for them (RunOptions.Frames; the
+	// JSON output does); absent otherwise.
+	Frames   []Snapshot     `json:"frames,omitempty"`
 	Timeline []trace.Record `json:"timeline"`
 	// NotModelled are the objects of the manifests that the simulation
 	// holds but does not model (kinds outside rollsim's scheme that no
@@ -149,6 +155,10 @@ type Rollout struct {
 	TrafficWeights   *TrafficWeights `json:"trafficWeights,omitempty"`
 	Conditions       []Condition     `json:"conditions"`
 	ReplicaSets      []ReplicaSet    `json:"replicaSets"`
+	// Steps are the canary steps as the controller names them in its
+	// RolloutStepCompleted lines ("setWeight: 20", "pause: 30s",
+	// "analysis", …); absent without canary steps.
+	Steps []string `json:"steps,omitempty"`
 }
 
 // TrafficWeights are the router's recorded weights (traffic routing only).
@@ -191,6 +201,21 @@ type Metric struct {
 	Failed       int32  `json:"failed"`
 	Inconclusive int32  `json:"inconclusive"`
 	Errors       int32  `json:"errors"`
+	// Measurements are the measurements the run's status retains (Argo
+	// trims to the metric's measurementRetention, 10 by default), oldest
+	// first.
+	Measurements []Measurement `json:"measurements,omitempty"`
+}
+
+// Measurement is one measurement of a metric. Times are offsets from T+0
+// in milliseconds (negative before T+0); finishedAtMs is absent while the
+// measurement runs.
+type Measurement struct {
+	Phase        string `json:"phase"`
+	Value        string `json:"value,omitempty"`
+	Message      string `json:"message,omitempty"`
+	StartedAtMs  *int64 `json:"startedAtMs,omitempty"`
+	FinishedAtMs *int64 `json:"finishedAtMs,omitempty"`
 }
 
 // WriteJSON writes the results sorted by file path.

@@ -58,6 +58,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.AddCommand(newValidateCmd(stdout, stderr))
 	root.AddCommand(newReplayCmd(stdout, stderr))
 	root.AddCommand(newResolveCmd(stdout, stderr), newDiffCmd(stdout, stderr))
+	root.AddCommand(newViewCmd(stdout, stderr))
 	return root
 }
 
