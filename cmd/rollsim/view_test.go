@@ -271,3 +271,70 @@ func clockOf(ms int64) string {
 func fragmentOf(ms int64) string {
 	return (time.Duration(ms) * time.Millisecond).String()
 }
+
+// A JSON result replays as its scenario file does: `run --output json`
+// carries the frames, steps and measurements the page scrubs through.
+func TestViewFromJSONResult(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := run("run", "--output", "json", viewScenario)
+	if code != 0 {
+		t.Fatalf("run: exit %d: %s", code, errOut)
+	}
+	result := filepath.Join(dir, "result.json")
+	if err := os.WriteFile(result, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, page, errOut := run("view", result, "-o", "-")
+	if code != 0 {
+		t.Fatalf("view: exit %d: %s", code, errOut)
+	}
+	r := pageData(t, page)
+	if len(r.Frames) < 2 || len(r.Rollouts) != 1 || len(r.Rollouts[0].Steps) != 7 {
+		t.Fatalf("the result carries %d frames and steps %v, want several frames and the 7 steps", len(r.Frames), r.Rollouts[0].Steps)
+	}
+	measured := 0
+	for _, ar := range r.AnalysisRuns {
+		for _, m := range ar.Metrics {
+			measured += len(m.Measurements)
+		}
+	}
+	if measured == 0 {
+		t.Error("no measurement in the result")
+	}
+	for i := 1; i < len(r.Frames); i++ {
+		if r.Frames[i].AtMs < r.Frames[i-1].AtMs {
+			t.Fatalf("frames out of order at %d: %d after %d", i, r.Frames[i].AtMs, r.Frames[i-1].AtMs)
+		}
+	}
+	if last := r.Frames[len(r.Frames)-1].Rollout; last.Phase != r.Rollouts[0].Phase || last.ActualWeight != r.Rollouts[0].ActualWeight {
+		t.Errorf("the last frame (%s, weight %d) is not the final state (%s, weight %d)", last.Phase, last.ActualWeight, r.Rollouts[0].Phase, r.Rollouts[0].ActualWeight)
+	}
+}
+
+func TestViewBadInput(t *testing.T) {
+	dir := t.TempDir()
+	notJSON := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notJSON, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oldSchema := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(oldSchema, []byte(`{"schemaVersion": 7, "scenarios": []}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"view", filepath.Join(dir, "missing.json")}, "no such file"},
+		{[]string{"view", notJSON}, "expected a scenario (.yaml) or the JSON of rollsim run --output json"},
+		{[]string{"view", oldSchema}, "schemaVersion 7, expected 1"},
+		{[]string{"view", "testdata/syntax.yaml", "-o", "-"}, "syntax.yaml"},
+		{[]string{"view", viewScenario, "--scenario", "nope", "-o", "-"}, `--scenario: no scenario "nope" in the result (it holds seed000-v2-to-error-aborted)`},
+	}
+	for _, c := range cases {
+		code, out, errOut := run(c.args...)
+		if code != exitBadInput || out != "" || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q; want exit 2 and %q", c.args, code, len(out), errOut, c.want)
+		}
+	}
+}
