@@ -288,6 +288,9 @@ func TestViewFromJSONResult(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("view: exit %d: %s", code, errOut)
 	}
+	if strings.Contains(errOut, "no frames") {
+		t.Errorf("view fell back to the samples: %s", errOut)
+	}
 	r := pageData(t, page)
 	if len(r.Frames) < 2 || len(r.Rollouts) != 1 || len(r.Rollouts[0].Steps) != 7 {
 		t.Fatalf("the result carries %d frames and steps %v, want several frames and the 7 steps", len(r.Frames), r.Rollouts[0].Steps)
@@ -336,5 +339,30 @@ func TestViewBadInput(t *testing.T) {
 		if code != exitBadInput || out != "" || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, stdout %d bytes, stderr %q; want exit 2 and %q", c.args, code, len(out), errOut, c.want)
 		}
+	}
+}
+
+// A result without frames whose scenario file is gone still gives a page
+// (final tree, samples), and view says so.
+func TestViewResultWithoutFramesFallsBack(t *testing.T) {
+	dir := t.TempDir()
+	_, out, _ := run("run", "--output", "json", viewScenario)
+	var doc report.Output
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc.Scenarios[0].File = filepath.Join(dir, "moved-away.yaml")
+	doc.Scenarios[0].Frames = nil
+	b, _ := json.Marshal(doc)
+	result := filepath.Join(dir, "old.json")
+	if err := os.WriteFile(result, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, page, errOut := run("view", result, "-o", "-")
+	if code != 0 || !strings.Contains(errOut, "carries no frames") {
+		t.Fatalf("exit %d, stderr %q; want 0 and a note on the missing frames", code, errOut)
+	}
+	if r := pageData(t, page); len(r.Frames) != 0 || len(r.Samples) == 0 {
+		t.Errorf("page data has %d frames and %d samples, want none and the samples", len(r.Frames), len(r.Samples))
 	}
 }

@@ -252,7 +252,7 @@
     shown.forEach(function (r, i) {
       var cls = "verb-" + r.verb + (r.atMs === t ? " now" : "") + (i === shown.length - 1 ? " last" : "");
       rows.push(el("tr", { "class": cls, "data-at": r.atMs },
-        el("td", { "class": "t" }, clock(r.atMs).replace(/\.\d+s$/, "s")), el("td", {}, r.actor), el("td", {}, r.object),
+        el("td", { "class": "t" }, clock(r.atMs).replace(/\.\d+s$/, "s")), el("td", { "class": "actor" }, r.actor), el("td", { "class": "object" }, r.object),
         el("td", { "class": "verb" }, r.verb), el("td", {}, what(r))));
     });
     var last = shown.length ? shown[shown.length - 1] : null;
