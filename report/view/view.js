@@ -26,6 +26,13 @@
     n.appendChild(typeof kid === "object" ? kid : document.createTextNode(String(kid)));
   }
 
+  // breakable lets a long name wrap after its slashes, not inside a word.
+  function breakable(text) {
+    var out = [];
+    String(text).split("/").forEach(function (part, i) { if (i) out.push("/", el("wbr")); out.push(part); });
+    return out;
+  }
+
   function pad(n) { return n < 10 ? "0" + n : String(n); }
 
   // clock is the timeline's time format (T+02m35s), with milliseconds when
@@ -143,7 +150,7 @@
       rows.push(kv("Available pods", sm.stablePods + " stable · " + sm.canaryPods + " canary · " + sm.oldPods + " old", "replicas"));
     }
     (snap.images || []).forEach(function (im) {
-      rows.push(kv("Image", el("span", {}, el("code", {}, im.image), " ", el("span", { "class": "role role-" + im.role }, im.role)), "image"));
+      rows.push(kv("Image", el("span", {}, el("code", {}, breakable(im.image)), " ", el("span", { "class": "role role-" + im.role }, im.role)), "image"));
     });
     return el("section", { "class": "card summary" }, el("h3", {}, "Summary"), rows);
   }
@@ -218,7 +225,7 @@
     var role = rs.role === "old" ? null : el("span", { "class": "role role-" + rs.role }, rs.role);
     return el("section", { "class": "card revision", "data-revision": rev.revision },
       el("div", { "class": "revision-head" }, el("h3", {}, "Revision " + rev.revision), role),
-      el("div", { "class": "images" }, (rs.images || []).map(function (im) { return el("code", {}, im); })),
+      el("div", { "class": "images" }, (rs.images || []).map(function (im) { return el("code", {}, breakable(im)); })),
       el("div", { "class": "node replicaset", "data-name": rs.name },
         el("div", { "class": "node-head" }, el("span", { "class": "kind" }, "▣"), el("span", { "class": "name" }, rs.name),
           el("span", { "class": "badge small rs-" + st[0] }, el("span", { "class": "icon" }, st[1]), " ", st[0]),
