@@ -1,11 +1,20 @@
-// Package scenarios owns the scenario format (a strict YAML file: manifests,
-// the initial state, version behaviour, timed actions, until-conditions and
-// expectations), its loader and validation (errors name file, line and
-// field), the runner that drives the sim harness from T+0 and evaluates
-// expectations, the shipped library with golden timelines
-// (scenarios/library), and the Go API tests use (LoadFile, Run, RunFile,
-// Result; Gomega matchers in scenarios/match).
+// Package scenarios is the entry point to rollsim's scenarios: a thin
+// facade (facade.go) over the packages that do the work, so cmd/rollsim
+// and Go tests keep one import (LoadFile, Run, RunFile, Result, Validate,
+// Compare, ReplayPlan, Plan, …). A scenario goes from YAML to verdict
+// through:
 //
-// May import: sim (and its sub-packages), controller (constants and pure
-// functions), api/manifests, report. Never cmd.
+//   - scenarios/format: the file's types, the strict loader, validation
+//     (errors name file, line and field), the JSON Schema's Go side;
+//   - scenarios/runner: set-up to T+0 on the sim harness, the timed
+//     actions, the event loop, the until-condition;
+//   - scenarios/check: expectations and outcome metrics, the verdicts;
+//   - the commands: scenarios/validate, scenarios/replay, scenarios/gate,
+//     scenarios/resolve.
+//
+// It also holds the shipped library with golden timelines
+// (scenarios/library), the JSON Schema (scenario.schema.json), and the
+// tests over all of them; Gomega matchers are in scenarios/match.
+//
+// May import: the scenarios sub-packages, plan, report. Never cmd.
 package scenarios

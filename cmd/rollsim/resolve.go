@@ -29,7 +29,7 @@ Exit code: 2 if the scenario or a manifest is bad, else 0.`,
 				fmt.Fprintln(stderr, err)
 				return exitError{exitBadInput}
 			}
-			p, err := s.Plan()
+			p, err := scenarios.Plan(s)
 			if err != nil {
 				fmt.Fprintln(stderr, err)
 				return exitError{exitBadInput}

@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/scenarios/format"
 	"github.com/rollsim/rollsim/sim"
 	"github.com/rollsim/rollsim/sim/traffic"
 )
@@ -15,7 +16,7 @@ import (
 // traffic model; probe jobs integrate their own requests over the same
 // piecewise-constant history.
 type trafficSim struct {
-	s       *Scenario
+	s       *format.Scenario
 	h       *sim.Harness
 	model   *traffic.Model
 	history []splitAt
@@ -30,10 +31,10 @@ type splitAt struct {
 	split traffic.Split
 }
 
-func newTrafficSim(s *Scenario, h *sim.Harness, t0 time.Time) (*trafficSim, error) {
-	m, err := traffic.New(*s.Spec.Traffic, s.trafficVersions(), t0)
+func newTrafficSim(s *format.Scenario, h *sim.Harness, t0 time.Time) (*trafficSim, error) {
+	m, err := traffic.New(*s.Spec.Traffic, s.TrafficVersions(), t0)
 	if err != nil {
-		return nil, s.errAt("spec.traffic", err.Error())
+		return nil, s.ErrAt("spec.traffic", err.Error())
 	}
 	return &trafficSim{s: s, h: h, model: m}, nil
 }
@@ -86,7 +87,7 @@ func (t *trafficSim) sample() {
 
 // probe integrates the requests of a job that sends rps requests per second
 // with header between start and end: how many, and how many failed.
-func (t *trafficSim) probe(jt *JobTraffic, start, end time.Time) (requests, errors float64) {
+func (t *trafficSim) probe(jt *format.JobTraffic, start, end time.Time) (requests, errors float64) {
 	rps := jt.RPS
 	if rps == 0 {
 		rps = 1

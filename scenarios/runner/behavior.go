@@ -1,22 +1,23 @@
-package scenarios
+package runner
 
 import (
 	"fmt"
 	"time"
 
+	"github.com/rollsim/rollsim/scenarios/format"
 	"github.com/rollsim/rollsim/sim/cluster"
 )
 
 // behavior answers the cluster from the scenario's versions.
 type behavior struct {
-	s  *Scenario
+	s  *format.Scenario
 	ts *trafficSim // nil without spec.traffic
 }
 
-func (b *behavior) version(image string) (Version, bool) {
+func (b *behavior) version(image string) (format.Version, bool) {
 	v, ok := b.s.VersionOf(image)
 	if !ok {
-		return Version{}, false
+		return format.Version{}, false
 	}
 	return b.s.Spec.Versions[v], true
 }

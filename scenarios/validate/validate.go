@@ -1,4 +1,4 @@
-package scenarios
+package validate
 
 import (
 	"fmt"
@@ -11,6 +11,7 @@ import (
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/api/manifests"
 	"github.com/rollsim/rollsim/controller/analysis"
+	"github.com/rollsim/rollsim/scenarios/format"
 	"github.com/rollsim/rollsim/sim"
 	"github.com/rollsim/rollsim/sim/cluster"
 	corev1 "k8s.io/api/core/v1"
@@ -45,9 +46,9 @@ func (healthy) JobPod(string, string, int) cluster.JobPodBehavior {
 	return cluster.JobPodBehavior{Startup: time.Second, Duration: time.Second, Succeed: true}
 }
 
-// Validate lints scenario files and manifests: everything the loaders and
+// Paths lints scenario files and manifests: everything the loaders and
 // Argo's validation reject (errors), and classic traps (warnings).
-func Validate(paths ...string) []Finding {
+func Paths(paths ...string) []Finding {
 	var out []Finding
 	var manifestPaths []string
 	for _, p := range paths {
@@ -57,7 +58,7 @@ func Validate(paths ...string) []Finding {
 			continue
 		}
 		if !st.IsDir() && isScenarioFile(p) {
-			s, err := LoadFile(p)
+			s, err := format.LoadFile(p)
 			if err != nil {
 				out = append(out, errFinding(err)...)
 				continue
@@ -65,7 +66,7 @@ func Validate(paths ...string) []Finding {
 			for _, m := range s.Spec.Manifests {
 				manifestPaths = append(manifestPaths, s.Resolve(m))
 			}
-			out = append(out, s.lintStepPlugins()...)
+			out = append(out, lintStepPlugins(s)...)
 			continue
 		}
 		manifestPaths = append(manifestPaths, p)
@@ -106,7 +107,7 @@ func isScenarioFile(p string) bool {
 	if err != nil {
 		return false
 	}
-	return strings.Contains(string(b), "kind: Scenario") && strings.Contains(string(b), APIVersion)
+	return strings.Contains(string(b), "kind: Scenario") && strings.Contains(string(b), format.APIVersion)
 }
 
 func errFinding(err error) []Finding {
@@ -118,7 +119,7 @@ func errFinding(err error) []Finding {
 		}
 		return out
 	}
-	if e, ok := err.(*Error); ok {
+	if e, ok := err.(*format.Error); ok {
 		return []Finding{{File: e.File, Line: e.Line, Field: e.Field, Severity: "error", Msg: e.Msg}}
 	}
 	return []Finding{{Severity: "error", Msg: err.Error()}}
@@ -141,10 +142,10 @@ func validateManifests(path string) []Finding {
 	src := map[string]manifests.Source{}
 	templates := map[string]*v1alpha1.AnalysisTemplate{}
 	manifests.DefaultNamespaces(objs, "default")
-	if err := metadataErrors(objs); err != nil {
+	if err := format.MetadataErrors(objs); err != nil {
 		return errFinding(err)
 	}
-	for _, n := range addNotModelled(nil, objs) {
+	for _, n := range format.AddNotModelled(nil, objs) {
 		name := n.Name
 		if n.Namespace != "" {
 			name = n.Namespace + "/" + name

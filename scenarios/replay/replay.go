@@ -1,4 +1,4 @@
-package scenarios
+package replay
 
 import (
 	"fmt"
@@ -13,12 +13,14 @@ import (
 	"github.com/rollsim/rollsim/api/manifests"
 	"github.com/rollsim/rollsim/fakeproviders"
 	"github.com/rollsim/rollsim/report"
+	"github.com/rollsim/rollsim/scenarios/format"
+	"github.com/rollsim/rollsim/scenarios/runner"
 	"github.com/rollsim/rollsim/sim/traffic"
 )
 
-// ReplayPlan is `rollsim replay`: roll a new image out over real manifests
+// Plan is `rollsim replay`: roll a new image out over real manifests
 // with healthy versions, without writing a scenario.
-type ReplayPlan struct {
+type Plan struct {
 	Manifests string
 	Rollout   string
 	Image     string
@@ -32,7 +34,7 @@ type ReplayPlan struct {
 }
 
 // Build turns the plan into a scenario.
-func (p ReplayPlan) Build() (*Scenario, error) {
+func (p Plan) Build() (*format.Scenario, error) {
 	objs, err := manifests.Load(p.Manifests)
 	if err != nil {
 		return nil, err
@@ -48,30 +50,30 @@ func (p ReplayPlan) Build() (*Scenario, error) {
 		}
 	}
 	if ro == nil {
-		return nil, &Error{File: p.Manifests, Field: "--rollout", Msg: fmt.Sprintf("rollout %q is not in the manifests (found: [%s])", p.Rollout, strings.Join(names, ", "))}
+		return nil, &format.Error{File: p.Manifests, Field: "--rollout", Msg: fmt.Sprintf("rollout %q is not in the manifests (found: [%s])", p.Rollout, strings.Join(names, ", "))}
 	}
 	tmpl, err := podTemplate(ro, objs)
 	if err != nil {
-		return nil, &Error{File: p.Manifests, Field: "--rollout", Msg: err.Error()}
+		return nil, &format.Error{File: p.Manifests, Field: "--rollout", Msg: err.Error()}
 	}
 	if len(tmpl.Spec.Containers) == 0 {
-		return nil, &Error{File: p.Manifests, Msg: "rollout " + ro.Name + " has no container"}
+		return nil, &format.Error{File: p.Manifests, Msg: "rollout " + ro.Name + " has no container"}
 	}
 	abs, _ := filepath.Abs(p.Manifests)
-	s := &Scenario{APIVersion: APIVersion, Kind: Kind, Metadata: Metadata{Name: "replay-" + ro.Name}, File: p.Manifests, dir: "/"}
+	s := &format.Scenario{APIVersion: format.APIVersion, Kind: format.Kind, Metadata: format.Metadata{Name: "replay-" + ro.Name}}
+	s.SetSource(p.Manifests, "/")
 	s.Spec.Manifests = []string{abs}
-	s.Spec.Initial = Initial{Rollout: p.Rollout, Image: tmpl.Spec.Containers[0].Image}
-	s.Spec.Versions = map[string]Version{"default": {}}
-	s.Spec.Actions = []Action{{SetImage: &SetImage{Rollout: p.Rollout, Image: p.Image}}}
+	s.Spec.Initial = format.Initial{Rollout: p.Rollout, Image: tmpl.Spec.Containers[0].Image}
+	s.Spec.Versions = map[string]format.Version{"default": {}}
+	s.Spec.Actions = []format.Action{{SetImage: &format.SetImage{Rollout: p.Rollout, Image: p.Image}}}
 	for _, d := range p.PromoteAt {
-		s.Spec.Actions = append(s.Spec.Actions, Action{At: Duration{d}, Promote: &RolloutRef{Rollout: p.Rollout}})
+		s.Spec.Actions = append(s.Spec.Actions, format.Action{At: format.Duration{Duration: d}, Promote: &format.RolloutRef{Rollout: p.Rollout}})
 	}
-	timeout := Duration{6 * time.Hour}
+	timeout := format.Duration{Duration: 6 * time.Hour}
 	if n := len(p.PromoteAt); n > 0 && p.PromoteAt[n-1]+time.Hour > timeout.Duration {
 		timeout.Duration = p.PromoteAt[n-1] + time.Hour
 	}
-	s.Spec.Until = &Until{Rollout: p.Rollout, Phase: []string{"Healthy", "Degraded"}, For: &Duration{time.Minute}, Timeout: &timeout}
-	s.lines = func(string) int { return 0 }
+	s.Spec.Until = &format.Until{Rollout: p.Rollout, Phase: []string{"Healthy", "Degraded"}, For: &format.Duration{Duration: time.Minute}, Timeout: &timeout}
 	s.Spec.Metrics = map[string]fakeproviders.Answer{}
 	for _, k := range slices.Sorted(maps.Keys(p.Metrics)) {
 		a, usesTraffic, err := answerFromFlag(k, p.Metrics[k])
@@ -83,7 +85,7 @@ func (p ReplayPlan) Build() (*Scenario, error) {
 		}
 		s.Spec.Metrics[k] = a
 	}
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -99,7 +101,7 @@ func answerFromFlag(key, v string) (fakeproviders.Answer, bool, error) {
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		return fakeproviders.Answer{}, false, &Error{File: "--metric", Field: key, Msg: fmt.Sprintf("expected a number or traffic[:measure], got %q", v)}
+		return fakeproviders.Answer{}, false, &format.Error{File: "--metric", Field: key, Msg: fmt.Sprintf("expected a number or traffic[:measure], got %q", v)}
 	}
 	n := fakeproviders.Number(f)
 	return fakeproviders.Answer{Script: &fakeproviders.Script{Outcome: fakeproviders.Outcome{Value: &n}}}, false, nil
@@ -116,7 +118,7 @@ type LadderRung struct {
 
 // Ladder reads the step ladder from a run: each completed step with the
 // weight and available pods by role at that moment.
-func Ladder(r *Result) []LadderRung {
+func Ladder(r *runner.Result) []LadderRung {
 	var out []LadderRung
 	for _, rec := range r.Report.Timeline {
 		if rec.Verb != "step" || rec.Reason != "RolloutStepCompleted" {
@@ -140,7 +142,7 @@ func Ladder(r *Result) []LadderRung {
 
 // WhatIf runs the plan once per step with the version turning bad (its
 // metrics returning plan.Bad) when that step starts in the healthy run.
-func WhatIf(p ReplayPlan, healthy *Result) ([]report.Outcome, []string, error) {
+func WhatIf(p Plan, healthy *runner.Result) ([]report.Outcome, []string, error) {
 	ladder := Ladder(healthy)
 	starts := []int64{0}
 	labels := []string{"step 0 (from the start)"}
@@ -160,11 +162,11 @@ func WhatIf(p ReplayPlan, healthy *Result) ([]report.Outcome, []string, error) {
 		for _, k := range slices.Sorted(maps.Keys(p.Bad)) {
 			good, ok := s.Spec.Metrics[k]
 			if !ok || good.Script == nil {
-				return nil, nil, &Error{File: "--bad-metric", Field: k, Msg: "needs a numeric --metric answer for the same metric"}
+				return nil, nil, &format.Error{File: "--bad-metric", Field: k, Msg: "needs a numeric --metric answer for the same metric"}
 			}
 			f, err := strconv.ParseFloat(p.Bad[k], 64)
 			if err != nil {
-				return nil, nil, &Error{File: "--bad-metric", Field: k, Msg: fmt.Sprintf("expected a number, got %q", p.Bad[k])}
+				return nil, nil, &format.Error{File: "--bad-metric", Field: k, Msg: fmt.Sprintf("expected a number, got %q", p.Bad[k])}
 			}
 			bad := fakeproviders.Number(f)
 			goodV := good.Script.Outcome.Value
@@ -177,10 +179,10 @@ func WhatIf(p ReplayPlan, healthy *Result) ([]report.Outcome, []string, error) {
 			s.Spec.Metrics[k] = fakeproviders.Answer{Script: &fakeproviders.Script{Steps: steps}}
 		}
 		bad := true
-		s.Spec.Versions = map[string]Version{"default": {}, Tag(p.Image): {Bad: &bad}}
+		s.Spec.Versions = map[string]format.Version{"default": {}, format.Tag(p.Image): {Bad: &bad}}
 		onset := time.Duration(at) * time.Millisecond
-		r := Run(s, RunOptions{FailureOnset: &onset})
-		if r.Report.ErrorKind == ErrInput {
+		r := runner.Run(s, runner.RunOptions{FailureOnset: &onset})
+		if r.Report.ErrorKind == runner.ErrInput {
 			return nil, nil, fmt.Errorf("what-if run: %s", r.Report.Error)
 		}
 		o := report.Outcome{}

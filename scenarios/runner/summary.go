@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"context"
@@ -13,11 +13,9 @@ import (
 	"github.com/argoproj/argo-rollouts/pkg/apis/rollouts/v1alpha1"
 	"github.com/rollsim/rollsim/controller"
 	"github.com/rollsim/rollsim/report"
+	"github.com/rollsim/rollsim/scenarios/check"
 	"github.com/rollsim/rollsim/sim"
-	appsv1 "k8s.io/api/apps/v1"
 )
-
-type appsv1ReplicaSet = appsv1.ReplicaSet
 
 func summarize(h *sim.Harness) ([]report.Rollout, []report.AnalysisRun) {
 	outR := []report.Rollout{}
@@ -31,7 +29,7 @@ func summarize(h *sim.Harness) ([]report.Rollout, []report.AnalysisRun) {
 		ro := &ros[i]
 		namespaces[ro.Namespace] = true
 		rss, _ := h.ReplicaSets(ro.Namespace, ro.Name)
-		sw, aw := weights(ro, rss)
+		sw, aw := check.Weights(ro, rss)
 		r := report.Rollout{Namespace: ro.Namespace, Name: ro.Name, Phase: string(ro.Status.Phase), Message: ro.Status.Message,
 			CurrentStepIndex: ro.Status.CurrentStepIndex, SetWeight: sw, ActualWeight: aw, Conditions: []report.Condition{}, ReplicaSets: []report.ReplicaSet{}}
 		if ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting != nil && ro.Status.Canary.Weights != nil {
@@ -50,7 +48,7 @@ func summarize(h *sim.Harness) ([]report.Rollout, []report.AnalysisRun) {
 			if rs.Spec.Replicas != nil {
 				spec = *rs.Spec.Replicas
 			}
-			r.ReplicaSets = append(r.ReplicaSets, report.ReplicaSet{Name: rs.Name, Role: roleOf(ro, rs.Labels[controller.LabelPodTemplateHash]),
+			r.ReplicaSets = append(r.ReplicaSets, report.ReplicaSet{Name: rs.Name, Role: check.RoleOf(ro, rs.Labels[controller.LabelPodTemplateHash]),
 				Revision: rev, Images: imgs, SpecReplicas: spec, AvailableReplicas: rs.Status.AvailableReplicas})
 		}
 		outR = append(outR, r)

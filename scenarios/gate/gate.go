@@ -1,4 +1,4 @@
-package scenarios
+package gate
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/rollsim/rollsim/api/manifests"
 	"github.com/rollsim/rollsim/report"
+	"github.com/rollsim/rollsim/scenarios/format"
+	"github.com/rollsim/rollsim/scenarios/runner"
 )
 
 // Policy says which changes between a baseline and a candidate set of
@@ -17,10 +19,10 @@ type Policy struct {
 	ForbidVerdictChange bool `json:"forbidVerdictChange,omitempty"`
 	// MaxTimeToRollback: on the candidate, every abort must be rolled back
 	// within this time; a bad version that is never rolled back violates it.
-	MaxTimeToRollback *Duration `json:"maxTimeToRollback,omitempty"`
+	MaxTimeToRollback *format.Duration `json:"maxTimeToRollback,omitempty"`
 	// MaxPromotionSlowdown: the candidate may promote at most this much
 	// later than the baseline.
-	MaxPromotionSlowdown *Duration `json:"maxPromotionSlowdown,omitempty"`
+	MaxPromotionSlowdown *format.Duration `json:"maxPromotionSlowdown,omitempty"`
 	// MaxFailedRequests: per version, the candidate's failed requests
 	// (traffic model) may not exceed max.
 	MaxFailedRequests []VersionLimit `json:"maxFailedRequests,omitempty"`
@@ -34,7 +36,7 @@ type VersionLimit struct {
 
 // LoadPolicy reads a policy file strictly.
 func LoadPolicy(path string) (*Policy, error) {
-	data, err := readFile(path)
+	data, err := format.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +48,8 @@ func LoadPolicy(path string) (*Policy, error) {
 }
 
 // Verdict summarises how a run ended.
-func Verdict(r *Result) string {
-	if r.Report.ErrorKind == ErrInput {
+func Verdict(r *runner.Result) string {
+	if r.Report.ErrorKind == runner.ErrInput {
 		return "input error"
 	}
 	if len(r.Report.Rollouts) == 0 {
@@ -63,7 +65,7 @@ func Verdict(r *Result) string {
 	}
 	for _, rs := range ro.ReplicaSets {
 		if rs.Role == "stable" && len(rs.Images) > 0 {
-			v += ", stable " + Tag(rs.Images[0])
+			v += ", stable " + format.Tag(rs.Images[0])
 		}
 	}
 	if r.Report.ErrorKind != "" {
@@ -73,9 +75,9 @@ func Verdict(r *Result) string {
 }
 
 // Compare applies a policy to one scenario's baseline and candidate runs.
-func Compare(name, file string, base, cand *Result, p *Policy) report.GateScenario {
+func Compare(name, file string, base, cand *runner.Result, p *Policy) report.GateScenario {
 	g := report.GateScenario{Scenario: name, File: file, BaselineVerdict: Verdict(base), CandidateVerdict: Verdict(cand)}
-	outcome := func(r *Result) report.Outcome {
+	outcome := func(r *runner.Result) report.Outcome {
 		if len(r.Report.Outcomes) > 0 {
 			return r.Report.Outcomes[0]
 		}
@@ -86,7 +88,7 @@ func Compare(name, file string, base, cand *Result, p *Policy) report.GateScenar
 	check := func(rule string, ok bool, msg string) {
 		g.Checks = append(g.Checks, report.GateCheck{Rule: rule, Passed: ok, Message: msg})
 	}
-	if base.Report.ErrorKind == ErrInput || cand.Report.ErrorKind == ErrInput {
+	if base.Report.ErrorKind == runner.ErrInput || cand.Report.ErrorKind == runner.ErrInput {
 		check("inputs", false, fmt.Sprintf("baseline: %s; candidate: %s", base.Report.Error, cand.Report.Error))
 		return g
 	}

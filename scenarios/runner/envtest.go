@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/rollsim/rollsim/api"
 	"github.com/rollsim/rollsim/api/manifests"
+	"github.com/rollsim/rollsim/scenarios/format"
 	"github.com/rollsim/rollsim/sim/cluster"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -26,7 +27,7 @@ func serverCheck(paths []string, ns string) error {
 	objs, loadErr := manifests.Load(paths...)
 	if loadErr == nil {
 		manifests.DefaultNamespaces(objs, ns)
-		if err := metadataErrors(objs); err != nil {
+		if err := format.MetadataErrors(objs); err != nil {
 			return err
 		}
 	}

@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/benbjohnson/clock"
 	"github.com/rollsim/rollsim/controller"
 	"github.com/rollsim/rollsim/fakeproviders"
+	"github.com/rollsim/rollsim/scenarios/format"
 	"github.com/rollsim/rollsim/sim"
 	"github.com/rollsim/rollsim/sim/traffic"
 	appsv1 "k8s.io/api/apps/v1"
@@ -18,7 +19,7 @@ import (
 
 // newFactory builds the scenario's metric providers: scripted and
 // traffic-derived answers, with Argo's Job provider for Job metrics.
-func newFactory(s *Scenario, templates []fakeproviders.Template) *fakeproviders.Factory {
+func newFactory(s *format.Scenario, templates []fakeproviders.Template) *fakeproviders.Factory {
 	return &fakeproviders.Factory{
 		Answers:   s.Spec.Metrics,
 		Templates: templates,
@@ -27,7 +28,7 @@ func newFactory(s *Scenario, templates []fakeproviders.Template) *fakeproviders.
 }
 
 // wire completes the factory once the harness exists.
-func wireFactory(f *fakeproviders.Factory, s *Scenario, h *sim.Harness, c client.Client, clk clock.Clock) {
+func wireFactory(f *fakeproviders.Factory, s *format.Scenario, h *sim.Harness, c client.Client, clk clock.Clock) {
 	f.Clock = clk
 	f.Rand = h.Engine().Rand()
 	f.Fallback = controller.JobProviderFactory{Client: c, Clock: clk}
@@ -103,4 +104,20 @@ func (q trafficQuery) Query(measure, scope string, from, to time.Time) (float64,
 		return d.Seconds(), true
 	}
 	return 0, false
+}
+
+// lateFactory wires the scenario's provider factory on first use, once the
+// harness it reads (random source, clock) exists.
+type lateFactory struct {
+	f     *fakeproviders.Factory
+	wire  func()
+	wired bool
+}
+
+func (l *lateFactory) NewProvider(ctx context.Context, rc controller.RunContext) (controller.Provider, error) {
+	if !l.wired {
+		l.wire()
+		l.wired = true
+	}
+	return l.f.NewProvider(ctx, rc)
 }
