@@ -89,6 +89,7 @@ budget, else 0.`,
 				opts.Seed = &seed
 			}
 			opts.ShowAt = showAt
+			opts.Frames = output == "json" // for rollsim view
 			if err := useBackend(backend, stderr); err != nil {
 				return err
 			}

@@ -5,20 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"maps"
-	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
-	"github.com/rollsim/rollsim/controller"
 	"github.com/rollsim/rollsim/report"
 	"github.com/rollsim/rollsim/report/view"
 	"github.com/rollsim/rollsim/scenarios"
-	"github.com/rollsim/rollsim/sim"
-	"github.com/rollsim/rollsim/sim/trace"
 	"github.com/spf13/cobra"
 )
 
@@ -146,111 +140,12 @@ func pickScenario(results []report.Scenario, name string) ([]report.Scenario, er
 	return nil, fmt.Errorf("--scenario: no scenario %q in the result (it holds %s)", name, strings.Join(names, ", "))
 }
 
-// runForView runs a scenario for the page: once for its timeline, then
-// again (the same deterministic run) capturing the rollout trees after each
-// of its instants, with the steps and measurements the trees show.
+// runForView runs a scenario, recording the frames the page scrubs
+// through.
 func runForView(path string, seed *int64) (report.Scenario, error) {
-	r := scenarios.RunFile(path, scenarios.RunOptions{Seed: seed})
+	r := scenarios.RunFile(path, scenarios.RunOptions{Seed: seed, Frames: true})
 	if r.Report.ErrorKind == scenarios.ErrInput {
 		return report.Scenario{}, fmt.Errorf("%s", r.Report.Error)
 	}
-	if len(r.Report.Frames) > 0 || r.Harness == nil {
-		return r.Report, nil
-	}
-	seen := map[int64]bool{}
-	var at []time.Duration
-	for _, rec := range append([]trace.Record{{AtMs: 0}}, r.Report.Timeline...) {
-		if !seen[rec.AtMs] && rec.AtMs >= 0 {
-			seen[rec.AtMs] = true
-			at = append(at, time.Duration(rec.AtMs)*time.Millisecond)
-		}
-	}
-	again := scenarios.RunFile(path, scenarios.RunOptions{Seed: seed, ShowAt: at})
-	if again.Harness == nil || len(again.Report.Timeline) != len(r.Report.Timeline) {
-		return report.Scenario{}, fmt.Errorf("%s: a second run of the scenario gave another timeline (%d records, then %d): it is not deterministic", path, len(r.Report.Timeline), len(again.Report.Timeline))
-	}
-	out := again.Report
-	out.Frames = again.Snapshots
-	steps := stepsOf(again.Harness)
-	runs := measurementsOf(again.Harness, again.T0)
-	for i := range out.Rollouts {
-		out.Rollouts[i].Steps = steps[out.Rollouts[i].Namespace+"/"+out.Rollouts[i].Name]
-	}
-	withMeasurements(out.AnalysisRuns, runs, math.MaxInt64)
-	for i := range out.Frames {
-		f := &out.Frames[i]
-		f.Rollout.Steps = steps[f.Rollout.Namespace+"/"+f.Rollout.Name]
-		for j := range f.Revisions {
-			withMeasurements(f.Revisions[j].AnalysisRuns, runs, f.AtMs)
-			withMeasurements(f.Revisions[j].ExperimentRuns, runs, f.AtMs)
-		}
-	}
-	return out, nil
+	return r.Report, nil
 }
-
-// stepsOf names every rollout's canary steps as the controller's
-// RolloutStepCompleted lines do.
-func stepsOf(h *sim.Harness) map[string][]string {
-	out := map[string][]string{}
-	ros, _ := h.Rollouts()
-	for _, ro := range ros {
-		if ro.Spec.Strategy.Canary == nil {
-			continue
-		}
-		for _, st := range ro.Spec.Strategy.Canary.Steps {
-			out[ro.Namespace+"/"+ro.Name] = append(out[ro.Namespace+"/"+ro.Name], controller.StepString(st))
-		}
-	}
-	return out
-}
-
-// measurementsOf reads the measurements every AnalysisRun retains at the
-// end of the run, by run and metric name.
-func measurementsOf(h *sim.Harness, t0 time.Time) map[string][]report.Measurement {
-	out := map[string][]report.Measurement{}
-	ros, _ := h.Rollouts()
-	namespaces := map[string]bool{}
-	for _, ro := range ros {
-		namespaces[ro.Namespace] = true
-	}
-	for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
-		ars, _ := h.AnalysisRuns(ns)
-		for _, ar := range ars {
-			for _, mr := range ar.Status.MetricResults {
-				for _, m := range mr.Measurements {
-					rm := report.Measurement{Phase: string(m.Phase), Value: m.Value, Message: m.Message}
-					if m.StartedAt != nil {
-						rm.StartedAtMs = ptr(m.StartedAt.Sub(t0).Milliseconds())
-					}
-					if m.FinishedAt != nil {
-						rm.FinishedAtMs = ptr(m.FinishedAt.Sub(t0).Milliseconds())
-					}
-					out[ar.Name+"/"+mr.Name] = append(out[ar.Name+"/"+mr.Name], rm)
-				}
-			}
-		}
-	}
-	return out
-}
-
-// withMeasurements gives each metric of runs the measurements started by
-// atMs; one that had not finished by then is shown running.
-func withMeasurements(runs []report.AnalysisRun, all map[string][]report.Measurement, atMs int64) {
-	for i := range runs {
-		for j := range runs[i].Metrics {
-			m := &runs[i].Metrics[j]
-			m.Measurements = nil
-			for _, x := range all[runs[i].Name+"/"+m.Name] {
-				if x.StartedAtMs != nil && *x.StartedAtMs > atMs {
-					continue
-				}
-				if x.FinishedAtMs != nil && *x.FinishedAtMs > atMs {
-					x = report.Measurement{Phase: "Running", StartedAtMs: x.StartedAtMs}
-				}
-				m.Measurements = append(m.Measurements, x)
-			}
-		}
-	}
-}
-
-func ptr[T any](v T) *T { return &v }

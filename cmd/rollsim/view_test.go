@@ -280,6 +280,13 @@ func TestViewFromJSONResult(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("run: exit %d: %s", code, errOut)
 	}
+	var doc report.Output
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Scenarios) != 1 || len(doc.Scenarios[0].Frames) == 0 {
+		t.Fatal("run --output json carries no frames")
+	}
 	result := filepath.Join(dir, "result.json")
 	if err := os.WriteFile(result, []byte(out), 0o644); err != nil {
 		t.Fatal(err)

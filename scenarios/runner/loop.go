@@ -122,6 +122,9 @@ func (r *runner) verdicts(left []timedCheck, stateResults map[int]report.Expecta
 	}
 	records := r.h.Recorder().Records()
 	r.res.Report.Samples = r.sampler.samples
+	if r.framer != nil {
+		r.res.Report.Frames = r.framer.frames
+	}
 	r.res.Report.Outcomes = check.Outcomes(r.observed(records))
 	for i, e := range s.Spec.Expect {
 		var er report.Expectation

@@ -34,6 +34,10 @@ type RunOptions struct {
 	// ShowAt captures the rollout tree at these offsets after T+0 (as
 	// `kubectl argo rollouts get rollout` shows it) into Result.Snapshots.
 	ShowAt []time.Duration
+	// Frames records the rollout trees after every settled instant at
+	// which one changed into Report.Frames (what `rollsim view` scrubs
+	// through; `rollsim run --output json` asks for them).
+	Frames bool
 	// Backend is the cluster the scenario runs on: "" or BackendFake (the
 	// in-process fake store), or BackendEnvtest (a real kube-apiserver and
 	// etcd, shared by the scenarios of a process; see docs/envtest.md).
@@ -139,7 +143,7 @@ func (r *runner) report(kind string) {
 			res.Report.VirtualMs = r.h.Now().Sub(r.t0).Milliseconds()
 		}
 		if kind != ErrInput {
-			res.Report.Rollouts, res.Report.AnalysisRuns = summarize(r.h)
+			res.Report.Rollouts, res.Report.AnalysisRuns = summarize(r.h, r.t0)
 			res.Report.Experiments = summarizeExperiments(r.h, false)
 		}
 	}

@@ -20,6 +20,7 @@ type runner struct {
 	untilValue    bool
 	onsetOverride *time.Time
 	sampler       *sampler
+	framer        *framer // nil unless RunOptions.Frames
 	factory       *fakeproviders.Factory
 	s             *format.Scenario
 	beh           *behavior

@@ -50,6 +50,9 @@ func (r *runner) run(seed int64, opts RunOptions) (string, error) {
 	if kind, err := r.deployInitial(set); err != nil {
 		return kind, err
 	}
+	if opts.Frames {
+		r.framer = newFramer()
+	}
 	if err := r.startTimeline(opts.FailureOnset); err != nil {
 		return ErrInput, err
 	}
@@ -307,11 +310,17 @@ func (r *runner) startTimeline(failureOnset *time.Duration) error {
 		ts.sample()
 	}
 	sp.sample()
+	if r.framer != nil {
+		r.framer.capture(h, r.t0)
+	}
 	h.OnSettled = func() {
 		if r.traffic != nil {
 			r.traffic.sample()
 		}
 		sp.sample()
+		if r.framer != nil {
+			r.framer.capture(h, r.t0)
+		}
 	}
 	if failureOnset != nil {
 		t := r.t0.Add(*failureOnset)

@@ -17,7 +17,9 @@ import (
 	"github.com/rollsim/rollsim/sim"
 )
 
-func summarize(h *sim.Harness) ([]report.Rollout, []report.AnalysisRun) {
+// summarize is the state of the rollouts and analysis runs now; times are
+// offsets from t0.
+func summarize(h *sim.Harness, t0 time.Time) ([]report.Rollout, []report.AnalysisRun) {
 	outR := []report.Rollout{}
 	outA := []report.AnalysisRun{}
 	ros, err := h.Rollouts()
@@ -34,6 +36,11 @@ func summarize(h *sim.Harness) ([]report.Rollout, []report.AnalysisRun) {
 			CurrentStepIndex: ro.Status.CurrentStepIndex, SetWeight: sw, ActualWeight: aw, Conditions: []report.Condition{}, ReplicaSets: []report.ReplicaSet{}}
 		if ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting != nil && ro.Status.Canary.Weights != nil {
 			r.TrafficWeights = &report.TrafficWeights{Canary: ro.Status.Canary.Weights.Canary.Weight, Stable: ro.Status.Canary.Weights.Stable.Weight}
+		}
+		if c := ro.Spec.Strategy.Canary; c != nil {
+			for _, st := range c.Steps {
+				r.Steps = append(r.Steps, controller.StepString(st))
+			}
 		}
 		for _, c := range ro.Status.Conditions {
 			r.Conditions = append(r.Conditions, report.Condition{Type: string(c.Type), Status: string(c.Status), Reason: c.Reason, Message: c.Message})
@@ -56,17 +63,39 @@ func summarize(h *sim.Harness) ([]report.Rollout, []report.AnalysisRun) {
 	for _, ns := range slices.Sorted(maps.Keys(namespaces)) {
 		ars, _ := h.AnalysisRuns(ns)
 		for _, ar := range ars {
-			outA = append(outA, summarizeRun(&ar))
+			outA = append(outA, summarizeRun(&ar, t0))
 		}
 	}
 	return outR, outA
 }
 
-func summarizeRun(ar *v1alpha1.AnalysisRun) report.AnalysisRun {
+func summarizeRun(ar *v1alpha1.AnalysisRun, t0 time.Time) report.AnalysisRun {
 	out := report.AnalysisRun{Name: ar.Name, Phase: string(ar.Status.Phase), Message: ar.Status.Message, Metrics: []report.Metric{}}
 	for _, m := range ar.Status.MetricResults {
-		out.Metrics = append(out.Metrics, report.Metric{Name: m.Name, Phase: string(m.Phase), Successful: m.Successful,
-			Failed: m.Failed, Inconclusive: m.Inconclusive, Errors: m.Error})
+		rm := report.Metric{Name: m.Name, Phase: string(m.Phase), Successful: m.Successful,
+			Failed: m.Failed, Inconclusive: m.Inconclusive, Errors: m.Error}
+		for _, x := range m.Measurements {
+			rm.Measurements = append(rm.Measurements, measurement(x, t0))
+		}
+		out.Metrics = append(out.Metrics, rm)
+	}
+	return out
+}
+
+// measurement is one measurement, its times as offsets from t0 (none when
+// t0 is unknown: the run never reached T+0).
+func measurement(m v1alpha1.Measurement, t0 time.Time) report.Measurement {
+	out := report.Measurement{Phase: string(m.Phase), Value: m.Value, Message: m.Message}
+	if t0.IsZero() {
+		return out
+	}
+	if m.StartedAt != nil {
+		ms := m.StartedAt.Sub(t0).Milliseconds()
+		out.StartedAtMs = &ms
+	}
+	if m.FinishedAt != nil {
+		ms := m.FinishedAt.Sub(t0).Milliseconds()
+		out.FinishedAtMs = &ms
 	}
 	return out
 }
@@ -78,7 +107,7 @@ func snapshots(h *sim.Harness, t0 time.Time) []report.Snapshot {
 	if err != nil {
 		return nil
 	}
-	rolls, runs := summarize(h)
+	rolls, runs := summarize(h, t0)
 	exps := summarizeExperiments(h, true)
 	now := h.Now()
 	for i := range ros {
