@@ -183,10 +183,14 @@
     return Math.floor(sec / 3600) + "h";
   }
 
+  // aged is how much older than in their frame the objects are at the
+  // selected instant (frames are recorded only when something changed).
+  var aged = 0;
+
   function pods(list) {
     return el("div", { "class": "pods" }, (list || []).map(function (p) {
       var cls = p.ready ? "pod ready" : "pod " + (p.phase === "Failed" ? "failed" : "starting");
-      return el("span", { "class": cls, title: p.name + " · " + (p.ready ? "Running, ready" : (p.phase || "Pending") + ", not ready") + " · age " + age(p.ageSec) },
+      return el("span", { "class": cls, title: p.name + " · " + (p.ready ? "Running, ready" : (p.phase || "Pending") + ", not ready") + " · age " + age(p.ageSec + aged) },
         p.ready ? "✔" : "◌");
     }));
   }
@@ -229,7 +233,7 @@
       el("div", { "class": "node replicaset", "data-name": rs.name },
         el("div", { "class": "node-head" }, el("span", { "class": "kind" }, "▣"), el("span", { "class": "name" }, rs.name),
           el("span", { "class": "badge small rs-" + st[0] }, el("span", { "class": "icon" }, st[1]), " ", st[0]),
-          el("span", { "class": "small" }, rs.availableReplicas + "/" + rs.specReplicas + " available · age " + age(rs.ageSec))),
+          el("span", { "class": "small" }, rs.availableReplicas + "/" + rs.specReplicas + " available · age " + age(rs.ageSec + aged))),
         pods(rs.pods)),
       (rev.experiments || []).map(experiment),
       (rev.analysisRuns || []).map(analysisRun));
@@ -241,6 +245,7 @@
       return el("section", { "class": "rollout absent", "data-rollout": key }, el("h2", {}, "⟳ " + key), el("p", {}, "Not created yet at " + clock(t) + "."));
     }
     var ro = snap.rollout;
+    aged = Math.max(0, Math.floor((t - snap.atMs) / 1000));
     var revs = (snap.revisions || []).slice().sort(function (a, b) { return b.revision - a.revision; });
     return el("section", { "class": "rollout", "data-rollout": key },
       el("div", { "class": "rollout-head" }, el("h2", {}, el("span", { "class": "kind" }, "⟳"), " ", ro.name), phaseBadge(ro.phase),

@@ -13,7 +13,9 @@
 //   - behavior.go, providers.go, stepplugins.go, traffic.go: what the
 //     simulated cluster, the metric providers and the step plugins answer,
 //     from the scenario's versions, metrics and scripts;
-//   - sampler.go, summary*.go: the sampled states and the final report.
+//   - sampler.go, summary*.go: the sampled states and the final report;
+//   - frames.go: the rollout trees after every changed instant
+//     (RunOptions.Frames, for rollsim view).
 //
 // May import: scenarios/format, scenarios/check, sim (and its
 // sub-packages), controller, fakeproviders, api, report. Never the
