@@ -10,6 +10,6 @@
 //
 // May import: api/manifests, fakeproviders (metric answer types),
 // sim/traffic (the traffic model's config), sim/cluster (the API server's
-// metadata checks), report (plain result types). Never another scenarios
+// metadata checks), report (plain result types), plan (the image-tag rule). Never another scenarios
 // package, sim's harness, or cmd.
 package format

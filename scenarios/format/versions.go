@@ -2,6 +2,7 @@ package format
 
 import (
 	"fmt"
+	"github.com/rollsim/rollsim/plan"
 	"maps"
 	"slices"
 	"strings"
@@ -15,17 +16,9 @@ func (s *Scenario) NoVersion(img string) string {
 	return fmt.Sprintf("image %q matches no version (by full reference or by tag); versions are [%s]; add it or a versions.default", img, strings.Join(keys, ", "))
 }
 
-// Tag returns the tag of an image reference ("" without one).
-func Tag(image string) string {
-	if i := strings.LastIndex(image, "@"); i >= 0 {
-		image = image[:i]
-	}
-	slash := strings.LastIndex(image, "/")
-	if i := strings.LastIndex(image, ":"); i > slash {
-		return image[i+1:]
-	}
-	return ""
-}
+// Tag returns the tag of an image reference ("" without one): the plan's
+// rule, so rollsim and the oracle match versions alike.
+func Tag(image string) string { return plan.Tag(image) }
 
 // VersionOf finds the version an image runs: by full reference, then by
 // tag, then "default".
